@@ -1,9 +1,11 @@
 module github.com/wsssim/wsssim
 
-go 1.26
+go 1.26.0
+
+require github.com/stretchr/testify v1.12.1
 
 require (
-	github.com/stretchr/testify v1.12.1
-	golang.org/x/sys v0.50.0
-	pgregory.net/rapid v1.3.0
+	go.yaml.in/yaml/v3 v3.0.5 // indirect
+	golang.org/x/sys v0.50.0 // indirect
+	pgregory.net/rapid v1.3.0 // indirect
 )
