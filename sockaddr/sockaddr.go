@@ -258,3 +258,15 @@ func DecodeStorage(b []byte) (Addr, errors.Errno) {
 	}
 	return Decode(b[:SizeofSockaddrStorage])
 }
+
+// PutInto writes the address's SOCKADDR_IN or SOCKADDR_IN6 into b and returns the structure's
+// size. b must hold that many bytes.
+func (a Addr) PutInto(b []byte) int {
+	size := a.Family.Size()
+	if size == 0 {
+		size = SizeofSockaddr
+	}
+	clear(b[:size])
+	a.put(b)
+	return size
+}

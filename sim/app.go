@@ -1,0 +1,177 @@
+package sim
+
+import (
+	"slices"
+	"strconv"
+	"sync"
+	"sync/atomic"
+)
+
+// Handle is a SOCKET value. Like Windows handles it is a multiple of 4; unlike Windows, the
+// simulator never hands out the same value twice in an application, so a stale handle kept by a
+// program always gives WSAENOTSOCK instead of silently reaching a newer socket.
+type Handle uint64
+
+// INVALID_SOCKET is (SOCKET)(~0).
+const INVALID_SOCKET Handle = ^Handle(0)
+
+// String prints the handle in hexadecimal, as debuggers show SOCKET values.
+func (h Handle) String() string {
+	if h == INVALID_SOCKET {
+		return "INVALID_SOCKET"
+	}
+	return "0x" + strconv.FormatUint(uint64(h), 16)
+}
+
+// firstHandle is where an application's handles start: real processes have a few kernel
+// handles open before their first socket.
+const firstHandle = 0x100
+
+// App is an application (a process) on a host: it runs under a user account, has its own
+// Winsock initialisation count and its own socket handles, and has threads.
+type App struct {
+	host  *Host
+	name  string
+	user  string
+	admin bool
+
+	startups atomic.Int32
+	handles  handleTable
+	next     atomic.Uint64
+	threads  atomic.Int32
+	main     *Thread
+}
+
+// Name returns the application's name ("" for the host's default application).
+func (a *App) Name() string { return a.name }
+
+// User returns the account the application runs under.
+func (a *App) User() string { return a.user }
+
+// Host returns the host the application runs on.
+func (a *App) Host() *Host { return a.host }
+
+// Label names the application as the scenario language does: "host" or "host/app".
+func (a *App) Label() string {
+	if a.name == "" {
+		return a.host.name
+	}
+	return a.host.name + "/" + a.name
+}
+
+// Main returns the application's main thread. Calls made through the App's own methods run on it.
+func (a *App) Main() *Thread { return a.main }
+
+// NewThread starts another thread in the application. A Thread makes one call at a time, as a
+// real thread does; use one Thread per goroutine.
+func (a *App) NewThread() *Thread {
+	id := a.threads.Add(1)
+	return &Thread{app: a, id: int(id)}
+}
+
+// Initialised reports whether the application has more WSAStartup than WSACleanup calls.
+func (a *App) Initialised() bool { return a.startups.Load() > 0 }
+
+// Sockets returns the application's open socket handles in ascending order.
+func (a *App) Sockets() []Handle { return a.handles.all() }
+
+func (a *App) newHandle() Handle {
+	return Handle(firstHandle + 4*(a.next.Add(1)-1))
+}
+
+// handleTable maps handles to sockets. It is sharded so that calls on different sockets from
+// different goroutines do not meet on one lock.
+type handleTable struct {
+	shards [handleShards]handleShard
+}
+
+const handleShards = 64
+
+type handleShard struct {
+	mu sync.RWMutex
+	m  map[Handle]*Socket
+}
+
+func (t *handleTable) init() {
+	for i := range t.shards {
+		t.shards[i].m = map[Handle]*Socket{}
+	}
+}
+
+func (t *handleTable) shard(h Handle) *handleShard { return &t.shards[(h>>2)%handleShards] }
+
+func (t *handleTable) get(h Handle) *Socket {
+	sh := t.shard(h)
+	sh.mu.RLock()
+	s := sh.m[h]
+	sh.mu.RUnlock()
+	return s
+}
+
+func (t *handleTable) put(h Handle, s *Socket) {
+	sh := t.shard(h)
+	sh.mu.Lock()
+	sh.m[h] = s
+	sh.mu.Unlock()
+}
+
+// remove deletes the handle and reports whether this call removed it, so that two concurrent
+// closesocket calls on one handle have exactly one winner.
+func (t *handleTable) remove(h Handle) bool {
+	sh := t.shard(h)
+	sh.mu.Lock()
+	_, ok := sh.m[h]
+	delete(sh.m, h)
+	sh.mu.Unlock()
+	return ok
+}
+
+func (t *handleTable) all() []Handle {
+	var out []Handle
+	for i := range t.shards {
+		sh := &t.shards[i]
+		sh.mu.RLock()
+		for h := range sh.m {
+			out = append(out, h)
+		}
+		sh.mu.RUnlock()
+	}
+	slices.Sort(out)
+	return out
+}
+
+// Thread is a thread of an application. Winsock's last error, impersonation and alertable waits
+// belong to threads on Windows, so calls are made on a Thread.
+type Thread struct {
+	app  *App
+	id   int
+	busy atomic.Bool
+	c    call
+}
+
+// App returns the thread's application.
+func (t *Thread) App() *App { return t.app }
+
+// ID returns the thread's number within its application, starting at 1 for the main thread.
+func (t *Thread) ID() int { return t.id }
+
+// begin returns the call record for a new call. A Thread reuses one record so that calls do not
+// allocate; a Thread used from two goroutines at once gets a fresh record instead of a data race.
+func (t *Thread) begin(fn string) *call {
+	c := &t.c
+	if !t.busy.CompareAndSwap(false, true) {
+		c = new(call)
+	}
+	*c = call{t: t, app: t.app, fn: fn}
+	return c
+}
+
+func (t *Thread) end(c *call) {
+	if c.s != nil && c.locked {
+		c.s.mu.Unlock()
+	}
+	if c == &t.c {
+		*c = call{}
+		t.busy.Store(false)
+	}
+}

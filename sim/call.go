@@ -1,0 +1,83 @@
+package sim
+
+import (
+	"github.com/wsssim/wsssim/errors"
+	"github.com/wsssim/wsssim/sockaddr"
+)
+
+// call holds one call's arguments and the socket it names, for the rules to read. Each rule is
+// a predicate over it; keeping every argument in one record lets one rule table serve every
+// function.
+type call struct {
+	t      *Thread
+	app    *App
+	fn     string
+	h      Handle
+	s      *Socket
+	locked bool
+
+	af, typ, proto int32
+	flags          uint32
+	level, opt     int32
+	ival           int32
+	buf            []byte // the pointer argument: optval, name, to, settings
+	null           bool   // that pointer is NULL
+	n              int64  // its length argument
+	lenNull        bool   // a length pointer (getsockopt, accept, getsockname) is NULL
+	addr           sockaddr.Addr
+	addrErr        errors.Errno // why buf does not decode as a sockaddr (0 = it does)
+	ov             *Overlapped
+	ovNull         bool
+	version        uint16
+
+	// results an effect hands back to the exported method
+	outHandle Handle
+	outValue  int32
+	outAddr   sockaddr.Addr
+	// deliveredTo is the socket that received the call's connection or datagram, for traces.
+	deliveredTo *Socket
+}
+
+// lookup finds the call's socket and locks it; an unknown or closed handle leaves c.s nil.
+func (c *call) lookup(h Handle) {
+	c.h = h
+	s := c.app.handles.get(h)
+	if s == nil {
+		return
+	}
+	s.mu.Lock()
+	if s.state == StateClosed {
+		s.mu.Unlock()
+		return
+	}
+	c.s, c.locked = s, true
+}
+
+// setBuf records a pointer argument given as a Go slice (nil is NULL) and its length argument.
+func (c *call) setBuf(b []byte, n int64) {
+	c.buf, c.null, c.n = b, b == nil, n
+}
+
+// decodeAddr decodes the (buf, n) pair as a sockaddr, the way Winsock reads (name, namelen).
+// A length beyond the real buffer is a bad pointer range: WSAEFAULT.
+func (c *call) decodeAddr() {
+	switch {
+	case c.null:
+		c.addrErr = errors.WSAEFAULT
+	case c.n < 0 || c.n > int64(len(c.buf)):
+		c.addrErr = errors.WSAEFAULT
+	default:
+		c.addr, c.addrErr = sockaddr.Decode(c.buf[:c.n])
+	}
+}
+
+// run is the common shape (the caller defers t.end) of a socket call: look the handle up, check the chain, and on success
+// apply the effect. It returns the failing rule's error or the effect's.
+func (t *Thread) run(c *call, rules []*Rule, effect func(*call) error) error {
+	err := c.check(rules)
+	if err == nil && effect != nil {
+		err = effect(c)
+	}
+	t.app.host.net.trace(c, err)
+	return err
+}

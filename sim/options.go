@@ -1,0 +1,251 @@
+package sim
+
+import (
+	"encoding/binary"
+
+	"github.com/wsssim/wsssim/errors"
+)
+
+// The options wsssim models, and where they live.
+func optionKnown(level, opt int32) bool {
+	switch level {
+	case SOL_SOCKET:
+		switch opt {
+		case SO_REUSEADDR, SO_EXCLUSIVEADDRUSE, SO_ACCEPTCONN, SO_TYPE, SO_ERROR, SO_UPDATE_CONNECT_CONTEXT:
+			return true
+		}
+	case IPPROTO_IPV6:
+		return opt == IPV6_V6ONLY
+	}
+	return false
+}
+
+func levelKnown(level int32) bool {
+	switch level {
+	case SOL_SOCKET, IPPROTO_IPV6, IPPROTO_TCP, IPPROTO_UDP, IPPROTO_IP:
+		return true
+	}
+	return false
+}
+
+func optionReadOnly(level, opt int32) bool {
+	return level == SOL_SOCKET && (opt == SO_ACCEPTCONN || opt == SO_TYPE || opt == SO_ERROR)
+}
+
+// optionIsBool reports the SOL_SOCKET BOOL options, which Windows reads with any optlen: a
+// short value (even optlen 0) is accepted and only its first byte counts (Wine sock.c
+// test_set_getsockopt, test_optsize rows with accepts_short_len).
+func optionIsBool(level, opt int32) bool {
+	return level == SOL_SOCKET && (opt == SO_REUSEADDR || opt == SO_EXCLUSIVEADDRUSE)
+}
+
+// optValue reads the value being set: four bytes, or for a BOOL option given with a short
+// optlen its first byte. Any non-zero BOOL reads back as 1.
+func (c *call) optValue() int32 {
+	if c.null || len(c.buf) == 0 {
+		return 0
+	}
+	if (c.n >= 0 && c.n < 4) || len(c.buf) < 4 {
+		return int32(c.buf[0])
+	}
+	return int32(binary.LittleEndian.Uint32(c.buf))
+}
+
+var (
+	ruleOptNull = rule("SOCKOPT-NULL", "setsockopt", errors.WSAEFAULT,
+		"optval is NULL",
+		"doc: setsockopt — WSAEFAULT: optval is not in a valid part of the process address space; Wine sock.c test_set_getsockopt",
+		func(c *call) bool { return c.null })
+	ruleOptLevel = rule("SOCKOPT-LEVEL", "setsockopt", errors.WSAEINVAL,
+		"level is not a level Windows knows (SOL_SOCKET, IPPROTO_IP, IPPROTO_IPV6, IPPROTO_TCP, IPPROTO_UDP)",
+		"doc: setsockopt — WSAEINVAL: level is not valid; Wine sock.c test_set_getsockopt (level 0xdeadbeef)",
+		func(c *call) bool { return !levelKnown(c.level) })
+	ruleOptUnknown = rule("SOCKOPT-UNKNOWN", "setsockopt", errors.WSAENOPROTOOPT,
+		"the option is unknown or unsupported at that level (wsssim models SO_REUSEADDR, SO_EXCLUSIVEADDRUSE, SO_ACCEPTCONN, SO_TYPE, SO_ERROR, SO_UPDATE_CONNECT_CONTEXT, IPV6_V6ONLY)",
+		"doc: setsockopt — WSAENOPROTOOPT: the option is unknown or unsupported for the specified provider or socket",
+		func(c *call) bool { return !optionKnown(c.level, c.opt) })
+	ruleOptTypeOnDgram = rule("SOCKOPT-TYPE-DGRAM", "setsockopt", errors.WSAEINVAL,
+		"SO_TYPE set on a datagram socket",
+		"Wine sock.c test_set_getsockopt: setsockopt(SO_TYPE) on a UDP socket fails with WSAEINVAL",
+		func(c *call) bool { return c.level == SOL_SOCKET && c.opt == SO_TYPE && c.s.isDgram() })
+	ruleOptReadOnly = rule("SOCKOPT-READONLY", "setsockopt", errors.WSAENOPROTOOPT,
+		"SO_ACCEPTCONN, SO_TYPE and SO_ERROR can only be read",
+		"Wine sock.c test_set_getsockopt: setsockopt(SO_ACCEPTCONN) and setsockopt(SO_TYPE) on TCP → WSAENOPROTOOPT",
+		func(c *call) bool { return optionReadOnly(c.level, c.opt) })
+	ruleOptLen = rule("SOCKOPT-LEN", "setsockopt", errors.WSAEFAULT,
+		"optlen is smaller than an int (4 bytes) for an option that is not a SOL_SOCKET BOOL, or larger than the buffer really holds",
+		"doc: setsockopt — WSAEFAULT: optlen is too small; Wine sock.c test_set_getsockopt (BOOL options accept short lengths)",
+		func(c *call) bool {
+			if c.n > int64(len(c.buf)) {
+				return true
+			}
+			return !optionIsBool(c.level, c.opt) && c.n >= 0 && c.n < 4
+		})
+	ruleOptV6OnlyBound = rule("SOCKOPT-V6ONLY-BOUND", "setsockopt", errors.WSAEINVAL,
+		"IPV6_V6ONLY changed after the socket has a local address",
+		"Wine sock.c test_ipv6only: setting IPV6_V6ONLY after bind fails; doc (Dual-Stack Sockets): set it before bind [INFER: WSAEINVAL]",
+		func(c *call) bool { return c.level == IPPROTO_IPV6 && c.s.hasLocal() })
+	ruleOptExclusiveConflict = rule("SOCKOPT-REUSE-EXCLUSIVE", "setsockopt", errors.WSAEINVAL,
+		"turning SO_REUSEADDR on while SO_EXCLUSIVEADDRUSE is on, or the other way round (they are mutually exclusive)",
+		"Wine sock.c test_reuseaddr and Microsoft's SSCLI PAL test reuseaddr_exclusiveaddruse (spec §5.1)",
+		func(c *call) bool {
+			if c.level != SOL_SOCKET || c.optValue() == 0 {
+				return false
+			}
+			return (c.opt == SO_REUSEADDR && c.s.has(bitExclusive)) || (c.opt == SO_EXCLUSIVEADDRUSE && c.s.has(bitReuseAddr))
+		})
+
+	ruleGetOptNull = rule("GETSOCKOPT-NULL", "getsockopt", errors.WSAEFAULT,
+		"optval or optlen is NULL",
+		"doc: getsockopt — WSAEFAULT: one of optval or optlen is not a valid part of the user address space",
+		func(c *call) bool { return c.null || c.lenNull })
+	ruleGetOptLevel = rule("GETSOCKOPT-LEVEL", "getsockopt", errors.WSAEINVAL,
+		"level is not a level Windows knows",
+		"doc: getsockopt — WSAEINVAL: the level parameter is unknown or invalid; Wine sock.c test_set_getsockopt",
+		func(c *call) bool { return !levelKnown(c.level) })
+	ruleGetOptUnknown = rule("GETSOCKOPT-UNKNOWN", "getsockopt", errors.WSAENOPROTOOPT,
+		"the option is unknown or unsupported at that level",
+		"doc: getsockopt — WSAENOPROTOOPT; Wine sock.c test_set_getsockopt",
+		func(c *call) bool {
+			return !optionKnown(c.level, c.opt) || (c.level == SOL_SOCKET && c.opt == SO_UPDATE_CONNECT_CONTEXT)
+		})
+	ruleGetOptLen = rule("GETSOCKOPT-LEN", "getsockopt", errors.WSAEFAULT,
+		"*optlen is 0 or negative, smaller than 4 for an option that is not a SOL_SOCKET BOOL, or larger than the buffer really holds",
+		"doc: getsockopt — WSAEFAULT: optlen too small; Wine sock.c test_set_getsockopt (optlen 0 and -1 fail; BOOLs accept 1 and 2)",
+		func(c *call) bool {
+			if c.n <= 0 || c.n > int64(len(c.buf)) {
+				return true
+			}
+			return !optionIsBool(c.level, c.opt) && c.n < 4
+		})
+)
+
+var (
+	chainSetsockopt = chain("setsockopt", ruleNotInitialised, ruleNotSocket, ruleOptNull, ruleOptLevel,
+		ruleOptUnknown, ruleOptTypeOnDgram, ruleOptReadOnly, ruleOptLen, ruleOptV6OnlyBound, ruleOptExclusiveConflict)
+	chainGetsockopt = chain("getsockopt", ruleNotInitialised, ruleNotSocket, ruleGetOptNull, ruleGetOptLevel,
+		ruleGetOptUnknown, ruleGetOptLen)
+)
+
+// Setsockopt is setsockopt(s, level, optname, optval, optlen). optval nil is a NULL pointer;
+// optlen is passed separately so callers can lie about it, as C callers can.
+func (t *Thread) Setsockopt(h Handle, level, opt int32, optval []byte, optlen int32) error {
+	c := t.begin("setsockopt")
+	defer t.end(c)
+	c.lookup(h)
+	c.level, c.opt = level, opt
+	c.setBuf(optval, int64(optlen))
+	return t.run(c, chainSetsockopt, setsockoptEffect)
+}
+
+func setsockoptEffect(c *call) error {
+	on := c.optValue() != 0
+	switch {
+	case c.level == SOL_SOCKET && c.opt == SO_REUSEADDR:
+		c.s.set(bitReuseAddr, on)
+	case c.level == SOL_SOCKET && c.opt == SO_EXCLUSIVEADDRUSE:
+		c.s.set(bitExclusive, on)
+	case c.level == IPPROTO_IPV6 && c.opt == IPV6_V6ONLY:
+		c.s.set(bitV6Only, on)
+	case c.level == SOL_SOCKET && c.opt == SO_UPDATE_CONNECT_CONTEXT:
+		c.s.set(bitViaConnectEx, false)
+	}
+	return nil
+}
+
+// SetsockoptInt is Setsockopt with a 4-byte integer value, the common case.
+func (t *Thread) SetsockoptInt(h Handle, level, opt, value int32) error {
+	var b [4]byte
+	binary.LittleEndian.PutUint32(b[:], uint32(value))
+	return t.Setsockopt(h, level, opt, b[:], 4)
+}
+
+// Getsockopt is getsockopt(s, level, optname, optval, optlen). optval nil is NULL; optlen nil
+// is a NULL length pointer. On success the value is written to optval and *optlen is set.
+func (t *Thread) Getsockopt(h Handle, level, opt int32, optval []byte, optlen *int32) error {
+	c := t.begin("getsockopt")
+	defer t.end(c)
+	c.lookup(h)
+	c.level, c.opt = level, opt
+	c.buf, c.null = optval, optval == nil
+	c.lenNull = optlen == nil
+	if optlen != nil {
+		c.n = int64(*optlen)
+	}
+	err := t.run(c, chainGetsockopt, getsockoptEffect)
+	if err == nil {
+		// A BOOL read with a short buffer gets its low bytes and an optlen of 1, as on Windows.
+		var b [4]byte
+		binary.LittleEndian.PutUint32(b[:], uint32(c.outValue))
+		n := copy(optval[:min(len(optval), int(c.n), 4)], b[:])
+		if n < 4 {
+			n = 1
+		}
+		*optlen = int32(n)
+	}
+	return err
+}
+
+func getsockoptEffect(c *call) error {
+	c.outValue = c.s.optionValue(c.level, c.opt)
+	return nil
+}
+
+// GetsockoptInt is Getsockopt for a 4-byte integer option.
+func (t *Thread) GetsockoptInt(h Handle, level, opt int32) (int32, error) {
+	var b [4]byte
+	n := int32(4)
+	if err := t.Getsockopt(h, level, opt, b[:], &n); err != nil {
+		return 0, err
+	}
+	return int32(binary.LittleEndian.Uint32(b[:])), nil
+}
+
+func boolInt(b bool) int32 {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+func (s *Socket) optionValue(level, opt int32) int32 {
+	switch {
+	case level == IPPROTO_IPV6:
+		return boolInt(s.has(bitV6Only))
+	case opt == SO_REUSEADDR:
+		return boolInt(s.has(bitReuseAddr))
+	case opt == SO_EXCLUSIVEADDRUSE:
+		return boolInt(s.has(bitExclusive))
+	case opt == SO_ACCEPTCONN:
+		return boolInt(s.state == StateListening)
+	case opt == SO_TYPE:
+		return s.typ
+	case opt == SO_ERROR:
+		e := s.soErr
+		s.soErr = 0 // reading SO_ERROR clears it, as on Windows
+		return int32(e)
+	}
+	return 0
+}
+
+var ruleIoctlsocketCmd = rule("IOCTLSOCKET-CMD", "ioctlsocket", errors.WSAEINVAL,
+	"the command is not one wsssim models (FIONBIO)",
+	"doc: ioctlsocket — WSAEINVAL [wsssim models FIONBIO only]",
+	func(c *call) bool { return uint32(c.opt) != FIONBIO })
+
+var chainIoctlsocket = chain("ioctlsocket", ruleNotInitialised, ruleNotSocket, ruleIoctlsocketCmd)
+
+// Ioctlsocket is ioctlsocket(s, cmd, &arg). FIONBIO with a non-zero argument makes the socket
+// non-blocking.
+func (t *Thread) Ioctlsocket(h Handle, cmd uint32, arg uint32) error {
+	c := t.begin("ioctlsocket")
+	defer t.end(c)
+	c.lookup(h)
+	c.opt, c.ival = int32(cmd), int32(arg)
+	return t.run(c, chainIoctlsocket, ioctlsocketEffect)
+}
+
+func ioctlsocketEffect(c *call) error {
+	c.s.set(bitNonBlocking, c.ival != 0)
+	return nil
+}

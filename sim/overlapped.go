@@ -1,0 +1,96 @@
+package sim
+
+import (
+	"sync"
+
+	"github.com/wsssim/wsssim/errors"
+)
+
+// Overlapped is a WSAOVERLAPPED: the record through which an overlapped operation reports its
+// completion. The zero value is ready to use. An Overlapped may be reused once its operation
+// has completed.
+type Overlapped struct {
+	mu      sync.Mutex
+	sock    *Socket
+	pending bool
+	done    bool
+	result  *Rule // nil: success
+	bytes   uint32
+}
+
+func (o *Overlapped) start(s *Socket) {
+	o.mu.Lock()
+	o.sock, o.pending, o.done, o.result, o.bytes = s, true, false, nil, 0
+	o.mu.Unlock()
+}
+
+func (o *Overlapped) complete(result *Rule, bytes uint32) {
+	o.mu.Lock()
+	o.pending, o.done, o.result, o.bytes = false, true, result, bytes
+	o.mu.Unlock()
+}
+
+// Completed reports whether the operation has completed, and its result (nil for success). It
+// reads the Internal field, as HasOverlappedIoCompleted does, and waits for nothing.
+func (o *Overlapped) Completed() (bool, error) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if !o.done {
+		return false, nil
+	}
+	if o.result != nil {
+		return true, o.result.err
+	}
+	return true, nil
+}
+
+var (
+	ruleOvNull = rule("GETOVERLAPPED-FAULT", "WSAGetOverlappedResult", errors.WSAEFAULT,
+		"lpOverlapped is NULL",
+		"doc: WSAGetOverlappedResult — WSAEFAULT: one or more of the pointers is not valid",
+		func(c *call) bool { return c.ovNull })
+	ruleOvIncomplete = rule("GETOVERLAPPED-INCOMPLETE", "WSAGetOverlappedResult", errors.WSA_IO_INCOMPLETE,
+		"fWait is FALSE and the operation has not completed",
+		"doc: WSAGetOverlappedResult — WSA_IO_INCOMPLETE: fWait is FALSE and the I/O operation has not yet completed",
+		nil)
+	ruleOvNotStarted = rule("GETOVERLAPPED-NOT-STARTED", "WSAGetOverlappedResult", errors.WSAEINVAL,
+		"the OVERLAPPED was never used by an operation on this socket",
+		"doc: WSAGetOverlappedResult — WSAEINVAL: the fWait parameter is TRUE but the hEvent is not valid [INFER: no operation to wait for]",
+		nil)
+)
+
+var chainGetOverlapped = chain("WSAGetOverlappedResult", ruleNotInitialised, ruleNotSocket, ruleOvNull)
+
+// WSAGetOverlappedResult reports how an overlapped operation on the socket ended. With wait, the
+// network settles first, as a blocking wait lets in-flight work finish. The error is the
+// operation's own (for example CONNECT-REFUSED) when it failed.
+func (t *Thread) WSAGetOverlappedResult(h Handle, ov *Overlapped, wait bool) (bytes uint32, err error) {
+	if wait && ov != nil {
+		t.app.host.net.Settle()
+	}
+	c := t.begin("WSAGetOverlappedResult")
+	defer t.end(c)
+	c.lookup(h)
+	c.ov, c.ovNull = ov, ov == nil
+	err = t.run(c, chainGetOverlapped, getOverlappedEffect)
+	return uint32(c.outValue), err
+}
+
+func getOverlappedEffect(c *call) error {
+	o := c.ov
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	switch {
+	case o.sock != c.s && (o.pending || o.done):
+		return ruleOvNotStarted.err
+	case o.pending:
+		return ruleOvIncomplete.err
+	case !o.done:
+		return ruleOvNotStarted.err
+	}
+	c.outValue = int32(o.bytes)
+	if o.result != nil {
+		return o.result.err
+	}
+	return nil
+}

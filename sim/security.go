@@ -1,0 +1,87 @@
+package sim
+
+import (
+	"github.com/wsssim/wsssim/errors"
+	"github.com/wsssim/wsssim/policy"
+)
+
+// Rules of WSASetSocketSecurity, in ruling R1's order. The structure checks come from the
+// policy package, which owns the byte layout; they join this table as rows of their own.
+var (
+	ruleSecFault = rule("SETSEC-FAULT", "WSASetSocketSecurity", errors.WSAEFAULT,
+		"SecuritySettingsLen is larger than the buffer SecuritySettings really points to",
+		"WSAIoctl (which WSASetSocketSecurity wraps) — WSAEFAULT: lpvInBuffer is not in a valid part of the user address space",
+		func(c *call) bool { return !c.null && c.n > int64(len(c.buf)) })
+	ruleSecFamilyType = rule("SEC-FAMILY-TYPE", "WSASetSocketSecurity", errors.WSAEINVAL,
+		"the socket is not (AF_INET or AF_INET6) × (SOCK_STREAM or SOCK_DGRAM)",
+		"doc: WSASetSocketSecurity — WSAEINVAL: the socket was not created with AF_INET/AF_INET6 and SOCK_DGRAM/SOCK_STREAM (ruling R2)",
+		func(c *call) bool { return !c.s.isInet() || !(c.s.isStream() || c.s.isDgram()) })
+	ruleSecIsConn = rule("SETSEC-ISCONN", "WSASetSocketSecurity", errors.WSAEISCONN,
+		"the socket is connected: a TCP connection (made or accepted) or a UDP socket with a default peer",
+		"doc: WSASetSocketSecurity — WSAEISCONN: not allowed on a connected socket, connection-oriented or connectionless (ruling R3)",
+		func(c *call) bool { return c.s.state == StateConnected })
+	ruleSecConnecting = rule("SETSEC-CONNECTING", "WSASetSocketSecurity", errors.WSAEINVAL,
+		"a connect or ConnectEx is in progress on the socket",
+		"doc: WSASetSocketSecurity must precede connect/ConnectEx/WSAConnect; code by ruling R3 (spec A3)",
+		func(c *call) bool { return c.s.state == StateConnecting })
+	ruleSecListening = rule("SETSEC-LISTENING", "WSASetSocketSecurity", errors.WSAEINVAL,
+		"the socket is listening (so it was bound first)",
+		"doc: for TCP servers WSASetSocketSecurity must precede bind; code by ruling R3 (spec A3)",
+		func(c *call) bool { return c.s.state == StateListening })
+	ruleSecBound = rule("SETSEC-BOUND", "WSASetSocketSecurity", errors.WSAEINVAL,
+		"the socket has (or had) a local address: bind, or an implicit bind by sendto or connect",
+		"doc: settings must be applied before bind; UDP sockets immediately after socket/WSASocket; code by ruling R3 (spec A3)",
+		func(c *call) bool { return c.s.hasLocal() || c.s.has(bitWasBound) })
+	ruleSecOnce = rule("SETSEC-ONCE", "WSASetSocketSecurity", errors.WSAEINVAL,
+		"WSASetSocketSecurity already succeeded on this socket",
+		"doc: WSASetSocketSecurity can be called only once per socket; code by ruling R3 (spec A2)",
+		func(c *call) bool { return c.s.has(bitSecured) })
+	ruleSecReuseAddr = rule("SETSEC-REUSEADDR", "WSASetSocketSecurity", errors.WSAEINVAL,
+		"SO_REUSEADDR is on: the function sets SO_EXCLUSIVEADDRUSE internally, and the two are mutually exclusive",
+		"doc: WSASetSocketSecurity internally calls setsockopt with SO_EXCLUSIVEADDRUSE; ruling R6 (spec A13)",
+		func(c *call) bool { return c.s.has(bitReuseAddr) })
+)
+
+var chainSetSecurity = chain("WSASetSocketSecurity", append(append([]*Rule{
+	ruleNotInitialised, ruleNotSocket, ruleSecFault, ruleSecFamilyType,
+	ruleSecIsConn, ruleSecConnecting, ruleSecListening, ruleSecBound, ruleSecOnce},
+	settingsRules()...), ruleSecReuseAddr)...)
+
+// settingsRules turns the policy package's structure checks into rules of this table: they only
+// run for a non-NULL SecuritySettings, over exactly SecuritySettingsLen bytes.
+func settingsRules() []*Rule {
+	out := make([]*Rule, 0, len(policy.SettingsChecks))
+	for i := range policy.SettingsChecks {
+		pc := &policy.SettingsChecks[i]
+		out = append(out, rule(pc.ID, "WSASetSocketSecurity", pc.Code, pc.Condition, pc.Source,
+			func(c *call) bool { return !c.null && pc.Fails(c.buf[:c.n]) }))
+	}
+	return out
+}
+
+// WSASetSocketSecurity applies security settings to a socket. settings nil is a NULL pointer,
+// which means "the default settings"; settingsLen is SecuritySettingsLen as passed. On an
+// overlapped socket a non-nil ov completes at once (ruling R7); on other sockets it is ignored.
+func (t *Thread) WSASetSocketSecurity(h Handle, settings []byte, settingsLen uint32, ov *Overlapped) error {
+	c := t.begin("WSASetSocketSecurity")
+	defer t.end(c)
+	c.lookup(h)
+	c.setBuf(settings, int64(settingsLen))
+	c.ov = ov
+	return t.run(c, chainSetSecurity, setSecurityEffect)
+}
+
+func setSecurityEffect(c *call) error {
+	s := c.s
+	if !c.null {
+		st, _ := policy.DecodeSettings(c.buf[:c.n])
+		s.settings = &st
+	}
+	s.set(bitSecured, true)
+	s.set(bitExclusive, true)
+	if c.ov != nil && s.has(bitOverlapped) {
+		c.ov.start(s)
+		c.ov.complete(nil, 0)
+	}
+	return nil
+}

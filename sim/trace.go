@@ -1,0 +1,166 @@
+package sim
+
+import (
+	"fmt"
+	"strings"
+	"sync"
+
+	"github.com/wsssim/wsssim/errors"
+)
+
+// Event is one call as a trace records it.
+type Event struct {
+	Seq    uint64
+	App    string // "host" or "host/app"
+	Thread int
+	Func   string
+	Handle Handle // the socket the call named, or INVALID_SOCKET
+	Args   string
+	Code   errors.Errno // 0 for success
+	Rule   *Rule        // the rule that decided a failure
+	Note   string       // what else happened: a new handle, where a connection or datagram went
+}
+
+// String formats the event as one deterministic line, e.g.
+// "12 server: bind(0x104, 10.0.0.2:27015) = WSAEACCES [BIND-ACCESS]".
+func (e Event) String() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%d %s", e.Seq, e.App)
+	if e.Thread > 1 {
+		fmt.Fprintf(&b, "[t%d]", e.Thread)
+	}
+	fmt.Fprintf(&b, ": %s(%s) = ", e.Func, e.Args)
+	if e.Code == 0 {
+		b.WriteString("ok")
+	} else {
+		b.WriteString(e.Code.Name())
+	}
+	if e.Rule != nil {
+		fmt.Fprintf(&b, " [%s]", e.Rule.ID)
+	}
+	if e.Note != "" {
+		b.WriteString(" ")
+		b.WriteString(e.Note)
+	}
+	return b.String()
+}
+
+// Tracer receives events. Implementations must be safe for concurrent use if the simulator is
+// used from several goroutines.
+type Tracer interface {
+	Event(Event)
+}
+
+// TraceLog is a Tracer that keeps every event.
+type TraceLog struct {
+	mu     sync.Mutex
+	events []Event
+}
+
+// Event records e.
+func (l *TraceLog) Event(e Event) {
+	l.mu.Lock()
+	l.events = append(l.events, e)
+	l.mu.Unlock()
+}
+
+// Events returns the recorded events.
+func (l *TraceLog) Events() []Event {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return append([]Event(nil), l.events...)
+}
+
+// String returns the events, one per line.
+func (l *TraceLog) String() string {
+	var b strings.Builder
+	for _, e := range l.Events() {
+		b.WriteString(e.String())
+		b.WriteByte('\n')
+	}
+	return b.String()
+}
+
+// trace reports a finished call to the tracer, if one is installed.
+func (n *Network) trace(c *call, err error) {
+	n.traceMu.Lock()
+	defer n.traceMu.Unlock()
+	if n.tracer == nil {
+		return
+	}
+	n.seq++
+	e := Event{Seq: n.seq, App: c.app.Label(), Thread: c.t.id, Func: c.fn, Handle: c.h, Args: c.describe()}
+	if err != nil {
+		if re, ok := err.(*RuleError); ok {
+			e.Code, e.Rule = re.Rule.Code, re.Rule
+		}
+	}
+	e.Note = c.note(err)
+	n.tracer.Event(e)
+}
+
+// describe formats the call's arguments. The security settings print through policy.Settings,
+// whose password shows only as [redacted].
+func (c *call) describe() string {
+	switch c.fn {
+	case "WSAStartup":
+		return fmt.Sprintf("%d.%d", c.version&0xff, c.version>>8)
+	case "WSACleanup":
+		return ""
+	case "socket", "WSASocket":
+		s := fmt.Sprintf("%s, %s, %s", familyName(c.af), typeName(c.typ), protoName(c.proto))
+		if c.fn == "WSASocket" {
+			s += fmt.Sprintf(", 0x%x", c.flags)
+		}
+		return s
+	case "setsockopt", "getsockopt":
+		s := fmt.Sprintf("%v, %s, %s", c.h, levelName(c.level), optName(c.level, c.opt))
+		if c.fn == "setsockopt" && !c.null {
+			s += fmt.Sprintf(", %d", c.optValue())
+		}
+		return s
+	case "bind", "connect", "WSAConnect", "ConnectEx", "sendto":
+		if c.null {
+			return fmt.Sprintf("%v, NULL", c.h)
+		}
+		if c.addrErr != 0 {
+			return fmt.Sprintf("%v, <%d bytes: %s>", c.h, c.n, c.addrErr.Name())
+		}
+		return fmt.Sprintf("%v, %v", c.h, c.addr)
+	case "listen", "shutdown":
+		return fmt.Sprintf("%v, %d", c.h, c.ival)
+	case "ioctlsocket":
+		return fmt.Sprintf("%v, 0x%x, %d", c.h, uint32(c.opt), c.ival)
+	case "WSASetSocketSecurity":
+		if c.null {
+			return fmt.Sprintf("%v, NULL, %d", c.h, c.n)
+		}
+		if c.n >= 0 && c.n <= int64(len(c.buf)) {
+			if st, bad := policyDecode(c.buf[:c.n]); !bad {
+				return fmt.Sprintf("%v, %v, %d", c.h, st, c.n)
+			}
+		}
+		return fmt.Sprintf("%v, <%d bytes>, %d", c.h, len(c.buf), c.n)
+	}
+	return c.h.String()
+}
+
+func (c *call) note(err error) string {
+	switch {
+	case err != nil:
+		return ""
+	case (c.fn == "socket" || c.fn == "WSASocket" || c.fn == "accept") && c.outHandle != 0:
+		s := "-> " + c.outHandle.String()
+		if c.deliveredTo != nil && c.fn == "accept" {
+			s += " peer " + c.outAddr.String()
+		}
+		return s
+	case c.deliveredTo != nil:
+		return "-> " + c.deliveredTo.app.Label() + " " + c.deliveredTo.handle.String()
+	case c.fn == "getsockname" || c.fn == "getpeername":
+		return "-> " + c.outAddr.String()
+	case c.fn == "getsockopt":
+		return fmt.Sprintf("-> %d", c.outValue)
+	}
+	return ""
+}
