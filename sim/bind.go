@@ -11,10 +11,14 @@ var (
 		"name is NULL, or namelen is smaller than the family's sockaddr (16 for AF_INET, 28 for AF_INET6) or larger than the buffer",
 		"doc: bind — WSAEFAULT: name or namelen not valid, or namelen too small",
 		func(c *call) bool { return c.addrErr == errors.WSAEFAULT })
+	ruleBindAFNoSupport = rule("BIND-AFNOSUPPORT", "bind", errors.WSAEAFNOSUPPORT,
+		"the family in name is not one Winsock has a provider for (neither AF_INET nor AF_INET6)",
+		"Wine sock.c test_bind: family 0xdead → WSAEAFNOSUPPORT",
+		func(c *call) bool { return c.addrErr == errors.WSAEAFNOSUPPORT })
 	ruleBindFamily = rule("BIND-FAMILY", "bind", errors.WSAEFAULT,
 		"the first two bytes of name (the family) do not match the socket's address family",
 		"doc: bind — WSAEFAULT: the first two bytes of the memory block specified by name do not match the address family associated with the socket descriptor",
-		func(c *call) bool { return c.addrErr != 0 || int32(c.addr.Family) != c.s.family })
+		func(c *call) bool { return int32(c.addr.Family) != c.s.family })
 	ruleBindTwice = rule("BIND-TWICE", "bind", errors.WSAEINVAL,
 		"the socket already has a local address (bound explicitly, or implicitly by connect/sendto)",
 		"doc: bind — WSAEINVAL: the socket is already bound to an address; Wine sock.c test_bind",
@@ -46,7 +50,7 @@ var (
 		nil)
 )
 
-var chainBind = chain("bind", ruleNotInitialised, ruleNotSocket, ruleBindUnix, ruleBindFault, ruleBindFamily,
+var chainBind = chain("bind", ruleNotInitialised, ruleNotSocket, ruleBindUnix, ruleBindFault, ruleBindAFNoSupport, ruleBindFamily,
 	ruleBindTwice, ruleBindMappedV6Only, ruleBindNotLocal)
 
 // Bind is bind(s, name, namelen). name nil is a NULL pointer.

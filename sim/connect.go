@@ -417,10 +417,6 @@ var (
 		"no connection is waiting: a non-blocking socket says so; a blocking accept would wait forever, which the simulator reports the same way instead of hanging",
 		"doc: accept — WSAEWOULDBLOCK: the socket is marked as nonblocking and no connections are present to be accepted",
 		nil)
-	ruleAcceptMFile = rule("ACCEPT-MFILE", "accept", errors.WSAEMFILE,
-		"the application's host has no socket handle left for the new connection",
-		"doc: accept — WSAEMFILE: the queue is nonempty upon entry to accept and there are no descriptors available",
-		nil)
 )
 
 var chainAccept = chain("accept", ruleNotInitialised, ruleNotSocket, ruleAcceptFault, ruleAcceptNotStream,

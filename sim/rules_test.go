@@ -1,0 +1,572 @@
+package sim_test
+
+import (
+	"encoding/binary"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/wsssim/wsssim/policy"
+	"github.com/wsssim/wsssim/sim"
+	"github.com/wsssim/wsssim/sim/ports"
+)
+
+// ruleCases exercises every rule of the table by its ID: each case builds the situation the rule
+// describes and returns the error of the call that must fail because of it.
+var ruleCases = map[string]func(f *fixture) error{
+	"GEN-NOTINITIALISED": func(f *fixture) error {
+		s := f.tcp()
+		f.ok(f.th.WSACleanup())
+		return f.th.Bind(s, nil, 0) // NOTINITIALISED wins over NOTSOCK and FAULT
+	},
+	"GEN-NOTSOCK": func(f *fixture) error { return f.th.Closesocket(0xdeadbeef) },
+	"STARTUP-VERSION": func(f *fixture) error {
+		var d sim.WSAData
+		return f.th.WSAStartup(0x0900, &d) // 0.9
+	},
+	"STARTUP-FAULT": func(f *fixture) error { return f.th.WSAStartup(0x0202, nil) },
+	"CLEANUP-NOTINITIALISED": func(f *fixture) error {
+		f.ok(f.th.WSACleanup())
+		return f.th.WSACleanup()
+	},
+	"SOCKET-UNSPEC": func(f *fixture) error {
+		_, err := f.th.Socket(sim.AF_UNSPEC, sim.SOCK_STREAM, 0)
+		return err
+	},
+	"SOCKET-TYPE": func(f *fixture) error {
+		_, err := f.th.Socket(0xdead, 0xdead, 0) // the type is checked before the family
+		return err
+	},
+	"SOCKET-FAMILY": func(f *fixture) error {
+		_, err := f.th.Socket(0xdead, sim.SOCK_STREAM, 0xdead) // the family before the protocol
+		return err
+	},
+	"SOCKET-PROTOCOL": func(f *fixture) error {
+		_, err := f.th.Socket(sim.AF_INET, sim.SOCK_STREAM, sim.IPPROTO_UDP)
+		return err
+	},
+	"SOCKET-RAW-ACCESS": func(f *fixture) error {
+		_, err := f.alice.Socket(sim.AF_INET, sim.SOCK_RAW, 0)
+		return err
+	},
+	"WSASOCKET-FLAGS": func(f *fixture) error {
+		_, err := f.th.WSASocket(sim.AF_INET, sim.SOCK_STREAM, 0, 0x8000)
+		return err
+	},
+	"SOCKET-MFILE": func(f *fixture) error {
+		g := newFixture(f.t, func(c *sim.HostConfig) { c.MaxSockets = 1 })
+		g.tcp()
+		_, err := g.th.Socket(sim.AF_INET, sim.SOCK_STREAM, 0)
+		return err
+	},
+	"SOCKOPT-NULL": func(f *fixture) error {
+		return f.th.Setsockopt(f.tcp(), sim.SOL_SOCKET, sim.SO_REUSEADDR, nil, 4)
+	},
+	"SOCKOPT-LEVEL": func(f *fixture) error {
+		return f.th.SetsockoptInt(f.tcp(), 0x1234, sim.SO_REUSEADDR, 1)
+	},
+	"SOCKOPT-UNKNOWN": func(f *fixture) error {
+		return f.th.SetsockoptInt(f.tcp(), sim.SOL_SOCKET, 0x7777, 1)
+	},
+	"SOCKOPT-TYPE-DGRAM": func(f *fixture) error {
+		return f.th.SetsockoptInt(f.udp(), sim.SOL_SOCKET, sim.SO_TYPE, 1)
+	},
+	"SOCKOPT-READONLY": func(f *fixture) error {
+		return f.th.SetsockoptInt(f.tcp(), sim.SOL_SOCKET, sim.SO_ACCEPTCONN, 1)
+	},
+	"SOCKOPT-LEN": func(f *fixture) error {
+		return f.th.Setsockopt(f.tcp6(), sim.IPPROTO_IPV6, sim.IPV6_V6ONLY, []byte{0, 0, 0, 0}, 2)
+	},
+	"SOCKOPT-V6ONLY-BOUND": func(f *fixture) error {
+		s := f.tcp6()
+		f.ok(f.th.BindAddr(s, v4("[::1]:0")))
+		return f.th.SetsockoptInt(s, sim.IPPROTO_IPV6, sim.IPV6_V6ONLY, 0)
+	},
+	"SOCKOPT-REUSE-EXCLUSIVE": func(f *fixture) error {
+		s := f.tcp()
+		f.ok(f.th.SetsockoptInt(s, sim.SOL_SOCKET, sim.SO_EXCLUSIVEADDRUSE, 1))
+		return f.th.SetsockoptInt(s, sim.SOL_SOCKET, sim.SO_REUSEADDR, 1)
+	},
+	"GETSOCKOPT-NULL": func(f *fixture) error {
+		return f.th.Getsockopt(f.tcp(), sim.SOL_SOCKET, sim.SO_TYPE, make([]byte, 4), nil)
+	},
+	"GETSOCKOPT-LEVEL": func(f *fixture) error {
+		_, err := f.th.GetsockoptInt(f.tcp(), 0x1234, sim.SO_TYPE)
+		return err
+	},
+	"GETSOCKOPT-UNKNOWN": func(f *fixture) error {
+		_, err := f.th.GetsockoptInt(f.tcp(), sim.SOL_SOCKET, sim.SO_UPDATE_CONNECT_CONTEXT)
+		return err
+	},
+	"GETSOCKOPT-LEN": func(f *fixture) error {
+		n := int32(1)
+		return f.th.Getsockopt(f.tcp(), sim.SOL_SOCKET, sim.SO_ERROR, make([]byte, 4), &n)
+	},
+	"IOCTLSOCKET-CMD": func(f *fixture) error { return f.th.Ioctlsocket(f.tcp(), 0x4004667f, 0) },
+	"BIND-UNIX": func(f *fixture) error {
+		return f.th.BindAddr(f.sock(f.th, sim.AF_UNIX, sim.SOCK_STREAM), v4("127.0.0.1:1"))
+	},
+	"BIND-FAULT": func(f *fixture) error {
+		b := v4("127.0.0.1:80").Encode()
+		return f.th.Bind(f.tcp(), b, 15)
+	},
+	"BIND-AFNOSUPPORT": func(f *fixture) error {
+		b := make([]byte, 16)
+		binary.LittleEndian.PutUint16(b, 0xdead)
+		return f.th.Bind(f.tcp(), b, 16)
+	},
+	"BIND-FAMILY": func(f *fixture) error { return f.th.BindAddr(f.tcp(), v4("[::1]:80")) },
+	"BIND-TWICE": func(f *fixture) error {
+		s := f.tcp()
+		f.ok(f.th.BindAddr(s, v4("127.0.0.1:0")))
+		return f.th.BindAddr(s, v4("127.0.0.1:0"))
+	},
+	"BIND-MAPPED-V6ONLY": func(f *fixture) error {
+		return f.th.BindAddr(f.tcp6(), v4("[::ffff:127.0.0.1]:80"))
+	},
+	"BIND-ADDRNOTAVAIL": func(f *fixture) error { return f.th.BindAddr(f.tcp(), v4("10.0.0.3:80")) },
+	"BIND-INUSE": func(f *fixture) error {
+		f.ok(f.th.BindAddr(f.tcp(), v4("0.0.0.0:80")))
+		return f.th.BindAddr(f.tcp(), v4("0.0.0.0:80"))
+	},
+	"BIND-ACCESS": func(f *fixture) error {
+		s := f.tcp()
+		f.ok(f.th.SetsockoptInt(s, sim.SOL_SOCKET, sim.SO_EXCLUSIVEADDRUSE, 1))
+		f.ok(f.th.BindAddr(s, v4("0.0.0.0:80")))
+		t := f.sock(f.alice, sim.AF_INET, sim.SOCK_STREAM)
+		f.ok(f.alice.SetsockoptInt(t, sim.SOL_SOCKET, sim.SO_REUSEADDR, 1))
+		return f.alice.BindAddr(t, v4("10.0.0.2:80"))
+	},
+	"BIND-NO-EPHEMERAL": func(f *fixture) error {
+		g := newFixture(f.t, func(c *sim.HostConfig) { c.Ports = ports.Options{EphemeralFirst: 50000, EphemeralLast: 50000} })
+		g.ok(g.th.BindAddr(g.tcp(), v4("0.0.0.0:0")))
+		return g.th.BindAddr(g.tcp(), v4("0.0.0.0:0"))
+	},
+	"LISTEN-NOT-STREAM": func(f *fixture) error {
+		s := f.udp()
+		f.ok(f.th.BindAddr(s, v4("127.0.0.1:0")))
+		return f.th.Listen(s, 1)
+	},
+	"LISTEN-ISCONN": func(f *fixture) error {
+		c, _ := f.connected()
+		return f.th.Listen(c, 1)
+	},
+	"LISTEN-CONNECTING": func(f *fixture) error {
+		s := f.tcp()
+		f.ok(f.th.Ioctlsocket(s, sim.FIONBIO, 1))
+		requireRule(f.t, "CONNECT-WOULDBLOCK", f.th.ConnectAddr(s, v4("127.0.0.1:9")))
+		return f.th.Listen(s, 1)
+	},
+	"LISTEN-UNBOUND": func(f *fixture) error { return f.th.Listen(f.tcp(), 1) },
+	"CONNECT-UNIX": func(f *fixture) error {
+		return f.th.ConnectAddr(f.sock(f.th, sim.AF_UNIX, sim.SOCK_STREAM), v4("127.0.0.1:1"))
+	},
+	"CONNECT-FAULT":   func(f *fixture) error { return f.th.Connect(f.tcp(), nil, 16) },
+	"CONNECT-FAMILY":  func(f *fixture) error { return f.th.ConnectAddr(f.tcp(), v4("[::1]:80")) },
+	"CONNECT-LISTENING": func(f *fixture) error {
+		l := f.listener(f.th, "127.0.0.1:80")
+		return f.th.ConnectAddr(l, v4("127.0.0.1:80"))
+	},
+	"CONNECT-AFTER-CONNECTEX": func(f *fixture) error {
+		f.listener(f.th, "127.0.0.1:80")
+		s := f.tcp()
+		f.ok(f.th.BindAddr(s, v4("0.0.0.0:0")))
+		var ov sim.Overlapped
+		requireRule(f.t, "CONNECTEX-PENDING", f.th.ConnectEx(s, v4("127.0.0.1:80").Encode(), 16, &ov))
+		return f.th.ConnectAddr(s, v4("127.0.0.1:80"))
+	},
+	"CONNECT-ALREADY": func(f *fixture) error {
+		f.listener(f.th, "127.0.0.1:80")
+		s := f.tcp()
+		f.ok(f.th.Ioctlsocket(s, sim.FIONBIO, 1))
+		requireRule(f.t, "CONNECT-WOULDBLOCK", f.th.ConnectAddr(s, v4("127.0.0.1:80")))
+		return f.th.ConnectAddr(s, v4("127.0.0.1:80"))
+	},
+	"CONNECT-ISCONN": func(f *fixture) error {
+		c, _ := f.connected()
+		return f.th.ConnectAddr(c, v4("127.0.0.1:5000"))
+	},
+	"CONNECT-ADDRNOTAVAIL": func(f *fixture) error { return f.th.ConnectAddr(f.tcp(), v4("0.0.0.0:80")) },
+	"CONNECT-REFUSED":      func(f *fixture) error { return f.th.ConnectAddr(f.tcp(), v4("127.0.0.1:81")) },
+	"CONNECT-UNREACHABLE":  func(f *fixture) error { return f.th.ConnectAddr(f.tcp(), v4("10.9.9.9:80")) },
+	"CONNECT-NETUNREACH": func(f *fixture) error {
+		return f.farT.ConnectAddr(f.sock(f.farT, sim.AF_INET6, sim.SOCK_STREAM), v4("[fd00::2]:80"))
+	},
+	"CONNECT-WOULDBLOCK": func(f *fixture) error {
+		s := f.tcp()
+		f.ok(f.th.Ioctlsocket(s, sim.FIONBIO, 1))
+		return f.th.ConnectAddr(s, v4("127.0.0.1:80"))
+	},
+	"CONNECTEX-NULL-OVERLAPPED": func(f *fixture) error {
+		return f.th.ConnectEx(f.tcp(), v4("127.0.0.1:80").Encode(), 16, nil)
+	},
+	"CONNECTEX-NOT-STREAM": func(f *fixture) error {
+		var ov sim.Overlapped
+		return f.th.ConnectEx(f.udp(), v4("127.0.0.1:80").Encode(), 16, &ov)
+	},
+	"CONNECTEX-CONNECTING": func(f *fixture) error {
+		s := f.tcp()
+		f.ok(f.th.BindAddr(s, v4("0.0.0.0:0")))
+		var ov1, ov2 sim.Overlapped
+		requireRule(f.t, "CONNECTEX-PENDING", f.th.ConnectEx(s, v4("127.0.0.1:80").Encode(), 16, &ov1))
+		return f.th.ConnectEx(s, v4("127.0.0.1:80").Encode(), 16, &ov2)
+	},
+	"CONNECTEX-UNBOUND": func(f *fixture) error {
+		var ov sim.Overlapped
+		return f.th.ConnectEx(f.tcp(), v4("127.0.0.1:80").Encode(), 16, &ov)
+	},
+	"CONNECTEX-PENDING": func(f *fixture) error {
+		s := f.tcp()
+		f.ok(f.th.BindAddr(s, v4("0.0.0.0:0")))
+		var ov sim.Overlapped
+		return f.th.ConnectEx(s, v4("127.0.0.1:80").Encode(), 16, &ov)
+	},
+	"ACCEPT-FAULT": func(f *fixture) error {
+		l := f.listener(f.th, "127.0.0.1:80")
+		n := int32(0)
+		_, err := f.th.Accept(l, make([]byte, 16), &n)
+		return err
+	},
+	"ACCEPT-NOT-STREAM": func(f *fixture) error {
+		_, err := f.th.Accept(f.udp(), nil, nil)
+		return err
+	},
+	"ACCEPT-NOT-LISTENING": func(f *fixture) error {
+		_, err := f.th.Accept(f.tcp(), nil, nil)
+		return err
+	},
+	"ACCEPT-WOULDBLOCK": func(f *fixture) error {
+		_, err := f.th.Accept(f.listener(f.th, "127.0.0.1:80"), nil, nil)
+		return err
+	},
+	"GETOVERLAPPED-FAULT": func(f *fixture) error {
+		_, err := f.th.WSAGetOverlappedResult(f.tcp(), nil, false)
+		return err
+	},
+	"GETOVERLAPPED-INCOMPLETE": func(f *fixture) error {
+		s := f.tcp()
+		f.ok(f.th.BindAddr(s, v4("0.0.0.0:0")))
+		var ov sim.Overlapped
+		requireRule(f.t, "CONNECTEX-PENDING", f.th.ConnectEx(s, v4("127.0.0.1:80").Encode(), 16, &ov))
+		_, err := f.th.WSAGetOverlappedResult(s, &ov, false)
+		return err
+	},
+	"GETOVERLAPPED-NOT-STARTED": func(f *fixture) error {
+		var ov sim.Overlapped
+		_, err := f.th.WSAGetOverlappedResult(f.tcp(), &ov, true)
+		return err
+	},
+	"SENDTO-UNSUPPORTED": func(f *fixture) error {
+		_, err := f.th.SendtoAddr(f.sock(f.th, sim.AF_UNIX, sim.SOCK_STREAM), []byte("x"), v4("127.0.0.1:1"))
+		return err
+	},
+	"SENDTO-SHUTDOWN": func(f *fixture) error {
+		s := f.udp()
+		f.ok(f.th.BindAddr(s, v4("127.0.0.1:0")))
+		f.ok(f.th.Shutdown(s, sim.SD_SEND))
+		_, err := f.th.SendtoAddr(s, []byte("x"), v4("127.0.0.1:9"))
+		return err
+	},
+	"SENDTO-NOTCONN": func(f *fixture) error {
+		_, err := f.th.SendtoAddr(f.tcp(), []byte("x"), v4("127.0.0.1:9"))
+		return err
+	},
+	"SENDTO-FAULT": func(f *fixture) error {
+		_, err := f.th.Sendto(f.udp(), []byte("x"), 0, v4("127.0.0.1:9").Encode(), 8)
+		return err
+	},
+	"SENDTO-NO-DEST": func(f *fixture) error {
+		_, err := f.th.Sendto(f.udp(), []byte("x"), 0, nil, 0)
+		return err
+	},
+	"SENDTO-FAMILY": func(f *fixture) error {
+		_, err := f.th.SendtoAddr(f.udp(), []byte("x"), v4("[::1]:9"))
+		return err
+	},
+	"SENDTO-ADDRNOTAVAIL": func(f *fixture) error {
+		_, err := f.th.SendtoAddr(f.udp(), []byte("x"), v4("0.0.0.0:9"))
+		return err
+	},
+	"GETSOCKNAME-FAULT-NULL": func(f *fixture) error { return f.th.Getsockname(f.tcp(), nil, nil) },
+	"GETSOCKNAME-UNBOUND": func(f *fixture) error {
+		n := int32(1) // too short, but the state is checked first
+		return f.th.Getsockname(f.tcp(), make([]byte, 16), &n)
+	},
+	"GETSOCKNAME-FAULT-LEN": func(f *fixture) error {
+		s := f.tcp()
+		f.ok(f.th.BindAddr(s, v4("127.0.0.1:0")))
+		n := int32(8)
+		return f.th.Getsockname(s, make([]byte, 16), &n)
+	},
+	"GETPEERNAME-FAULT-NULL": func(f *fixture) error {
+		c, _ := f.connected()
+		return f.th.Getpeername(c, nil, nil)
+	},
+	"GETPEERNAME-NOTCONN": func(f *fixture) error {
+		s := f.udp()
+		_, err := f.th.SendtoAddr(s, []byte("x"), v4("127.0.0.1:9"))
+		f.ok(err)
+		_, err = f.th.PeerName(s) // sendto does not connect
+		return err
+	},
+	"GETPEERNAME-FAULT-LEN": func(f *fixture) error {
+		c, _ := f.connected()
+		n := int32(0)
+		return f.th.Getpeername(c, make([]byte, 16), &n)
+	},
+	"SHUTDOWN-NOTCONN": func(f *fixture) error {
+		return f.th.Shutdown(f.listener(f.th, "127.0.0.1:80"), sim.SD_BOTH)
+	},
+	"SHUTDOWN-HOW": func(f *fixture) error {
+		c, _ := f.connected()
+		return f.th.Shutdown(c, 3)
+	},
+	"SETSEC-FAULT": func(f *fixture) error {
+		return f.th.WSASetSocketSecurity(f.tcp(), make([]byte, 8), 88, nil)
+	},
+	"SEC-FAMILY-TYPE": func(f *fixture) error {
+		return f.th.WSASetSocketSecurity(f.sock(f.th, sim.AF_UNIX, sim.SOCK_STREAM), nil, 0, nil)
+	},
+	"SETSEC-ISCONN": func(f *fixture) error {
+		_, a := f.connected()
+		return f.th.WSASetSocketSecurity(a, nil, 0, nil)
+	},
+	"SETSEC-CONNECTING": func(f *fixture) error {
+		s := f.tcp()
+		f.ok(f.th.Ioctlsocket(s, sim.FIONBIO, 1))
+		requireRule(f.t, "CONNECT-WOULDBLOCK", f.th.ConnectAddr(s, v4("127.0.0.1:9")))
+		return f.th.WSASetSocketSecurity(s, nil, 0, nil)
+	},
+	"SETSEC-LISTENING": func(f *fixture) error {
+		return f.th.WSASetSocketSecurity(f.listener(f.th, "0.0.0.0:27015"), nil, 0, nil)
+	},
+	"SETSEC-BOUND": func(f *fixture) error {
+		s := f.udp()
+		_, err := f.th.SendtoAddr(s, []byte("x"), v4("127.0.0.1:9")) // binds implicitly
+		f.ok(err)
+		return f.th.WSASetSocketSecurity(s, nil, 0, nil)
+	},
+	"SETSEC-ONCE": func(f *fixture) error {
+		s := f.tcp()
+		f.ok(f.th.WSASetSocketSecurity(s, nil, 0, nil))
+		return f.th.WSASetSocketSecurity(s, nil, 0, nil)
+	},
+	"SETSEC-REUSEADDR": func(f *fixture) error {
+		s := f.tcp()
+		f.ok(f.th.SetsockoptInt(s, sim.SOL_SOCKET, sim.SO_REUSEADDR, 1))
+		return f.th.WSASetSocketSecurity(s, nil, 0, nil)
+	},
+	"SETTINGS-LEN-MIN": func(f *fixture) error {
+		return f.setSettings(make([]byte, 8), 7)
+	},
+	"SETTINGS-PROTOCOL": func(f *fixture) error {
+		return f.setSettings(policy.Settings{Protocol: policy.ProtocolInvalid}.Encode(), 8)
+	},
+	"SETTINGS-IPSEC-LEN-MIN": func(f *fixture) error {
+		return f.setSettings(policy.Settings{Protocol: policy.ProtocolIPsec, IPsec: &policy.IPsecSettings{}}.Encode(), 84)
+	},
+	"SETTINGS-IPSEC-STRINGS-LEN": func(f *fixture) error {
+		b := policy.Settings{Protocol: policy.ProtocolIPsec, IPsec: &policy.IPsecSettings{UserName: "bob"}}.Encode()
+		return f.setSettings(b, 88)
+	},
+	"SETTINGS-IPSEC-STRINGS-ODD": func(f *fixture) error {
+		b := policy.Settings{Protocol: policy.ProtocolIPsec, IPsec: &policy.IPsecSettings{UserName: "bob"}}.Encode()
+		binary.LittleEndian.PutUint32(b[72:], 5)
+		return f.setSettings(b, uint32(len(b)))
+	},
+	"SETTINGS-DEFAULT-WITH-IPSEC-LAYOUT": func(f *fixture) error {
+		b := policy.Settings{Protocol: policy.ProtocolDefault, IPsec: &policy.IPsecSettings{}}.Encode()
+		return f.setSettings(b, 88)
+	},
+	"SETTINGS-FLAGS-UNKNOWN": func(f *fixture) error {
+		return f.setSettings(policy.Settings{Flags: 0x80}.Encode(), 8)
+	},
+	"SETTINGS-IPSEC-FLAGS-UNKNOWN": func(f *fixture) error {
+		b := policy.Settings{Protocol: policy.ProtocolIPsec, IPsec: &policy.IPsecSettings{Flags: 0x100}}.Encode()
+		return f.setSettings(b, 88)
+	},
+}
+
+func (f *fixture) setSettings(b []byte, n uint32) error {
+	return f.th.WSASetSocketSecurity(f.tcp(), b, n, nil)
+}
+
+func TestRules(t *testing.T) {
+	for id, run := range ruleCases {
+		t.Run(id, func(t *testing.T) {
+			f := newFixture(t)
+			requireRule(t, id, run(f))
+		})
+	}
+}
+
+func TestEveryRuleIsExercised(t *testing.T) {
+	for _, r := range sim.Rules() {
+		_, ok := ruleCases[r.ID]
+		assert.True(t, ok, "rule %s (%s) has no test case", r.ID, r.Func)
+	}
+	for id := range ruleCases {
+		_, ok := sim.RuleByID(id)
+		assert.True(t, ok, "test case %s names no rule", id)
+	}
+}
+
+func TestRuleTableIsWellFormed(t *testing.T) {
+	seen := map[string]bool{}
+	for _, r := range sim.Rules() {
+		assert.False(t, seen[r.ID], "duplicate rule ID %s", r.ID)
+		seen[r.ID] = true
+		assert.NotEmpty(t, r.Func, r.ID)
+		assert.NotEmpty(t, r.Condition, r.ID)
+		assert.NotEmpty(t, r.Source, r.ID)
+		assert.True(t, r.Code.Known(), "%s returns an unknown code %d", r.ID, r.Code)
+	}
+	for _, fn := range sim.Functions() {
+		assert.NotEmpty(t, sim.RulesFor(fn), fn)
+	}
+}
+
+func TestSetSocketSecuritySetsExclusiveAddrUse(t *testing.T) {
+	f := newFixture(t)
+	s := f.tcp()
+	f.ok(f.th.WSASetSocketSecurity(s, policy.Settings{Flags: policy.SettingsGuaranteeEncryption}.Encode(), 8, nil))
+	v, err := f.th.GetsockoptInt(s, sim.SOL_SOCKET, sim.SO_EXCLUSIVEADDRUSE)
+	require.NoError(t, err)
+	assert.Equal(t, int32(1), v)
+	requireRule(t, "SOCKOPT-REUSE-EXCLUSIVE", f.th.SetsockoptInt(s, sim.SOL_SOCKET, sim.SO_REUSEADDR, 1))
+	info, ok := f.h.App().Inspect(s)
+	require.True(t, ok)
+	require.NotNil(t, info.Settings)
+	assert.Equal(t, policy.SettingsGuaranteeEncryption, info.Settings.Flags)
+
+	// A failed call changes nothing (ruling R6).
+	u := f.tcp()
+	f.ok(f.th.SetsockoptInt(u, sim.SOL_SOCKET, sim.SO_REUSEADDR, 1))
+	requireRule(t, "SETSEC-REUSEADDR", f.th.WSASetSocketSecurity(u, nil, 0, nil))
+	info, _ = f.h.App().Inspect(u)
+	assert.False(t, info.Secured)
+	assert.False(t, info.Exclusive)
+}
+
+func TestSetSocketSecurityCompletesOverlappedOnOverlappedSocketsOnly(t *testing.T) {
+	f := newFixture(t)
+	ovSock, err := f.th.WSASocket(sim.AF_INET, sim.SOCK_STREAM, 0, sim.WSA_FLAG_OVERLAPPED)
+	require.NoError(t, err)
+	var ov sim.Overlapped
+	f.ok(f.th.WSASetSocketSecurity(ovSock, nil, 0, &ov))
+	done, res := ov.Completed()
+	assert.True(t, done)
+	assert.NoError(t, res)
+
+	plain, err := f.th.WSASocket(sim.AF_INET, sim.SOCK_STREAM, 0, 0)
+	require.NoError(t, err)
+	var ignored sim.Overlapped
+	f.ok(f.th.WSASetSocketSecurity(plain, nil, 0, &ignored))
+	done, _ = ignored.Completed()
+	assert.False(t, done, "a non-overlapped socket ignores the OVERLAPPED (R7)")
+}
+
+func TestSettingsWithCredentialsAreKeptButThePasswordNeverPrinted(t *testing.T) {
+	f := newFixture(t)
+	log := &sim.TraceLog{}
+	f.net.SetTracer(log)
+	st := policy.Settings{Protocol: policy.ProtocolIPsec, IPsec: &policy.IPsecSettings{UserName: "bob", DomainName: "CORP", Password: policy.NewSecret("hunter2")}}
+	b := st.Encode()
+	s := f.tcp()
+	f.ok(f.th.WSASetSocketSecurity(s, b, uint32(len(b)), nil))
+	info, _ := f.h.App().Inspect(s)
+	require.NotNil(t, info.Settings.IPsec)
+	assert.Equal(t, "bob", info.Settings.IPsec.UserName)
+	assert.NotContains(t, log.String(), "hunter2")
+	assert.Contains(t, log.String(), "WSASetSocketSecurity")
+}
+
+func TestSocketDefaultsAndMatrix(t *testing.T) {
+	f := newFixture(t)
+	cases := []struct {
+		af, typ, proto int32
+		wantType       int32
+	}{
+		{sim.AF_INET, 0, 0, sim.SOCK_STREAM},
+		{sim.AF_INET, 0, sim.IPPROTO_UDP, sim.SOCK_DGRAM},
+		{sim.AF_INET6, sim.SOCK_DGRAM, 0, sim.SOCK_DGRAM},
+		{sim.AF_UNSPEC, sim.SOCK_STREAM, sim.IPPROTO_TCP, sim.SOCK_STREAM},
+	}
+	for _, c := range cases {
+		s, err := f.th.Socket(c.af, c.typ, c.proto)
+		require.NoError(t, err, "%+v", c)
+		v, err := f.th.GetsockoptInt(s, sim.SOL_SOCKET, sim.SO_TYPE)
+		require.NoError(t, err)
+		assert.Equal(t, c.wantType, v, "%+v", c)
+	}
+	for _, c := range []struct {
+		af, typ, proto int32
+		rule           string
+	}{
+		{sim.AF_UNSPEC, 0, 0, "SOCKET-UNSPEC"},
+		{sim.AF_UNSPEC, 0xdead, 0, "SOCKET-UNSPEC"},
+		{sim.AF_UNSPEC, 0xdead, sim.IPPROTO_UDP, "SOCKET-TYPE"},
+		{sim.AF_UNSPEC, sim.SOCK_STREAM, 0xdead, "SOCKET-PROTOCOL"},
+		{sim.AF_INET, 0, 0xdead, "SOCKET-PROTOCOL"},
+		{sim.AF_INET, sim.SOCK_DGRAM, sim.IPPROTO_TCP, "SOCKET-PROTOCOL"},
+		{sim.AF_INET, sim.SOCK_SEQPACKET, 0, "SOCKET-TYPE"},
+		{0xdead, sim.SOCK_STREAM, 0, "SOCKET-FAMILY"},
+		{sim.AF_UNIX, sim.SOCK_DGRAM, 0, "SOCKET-TYPE"},
+	} {
+		_, err := f.th.Socket(c.af, c.typ, c.proto)
+		requireRule(t, c.rule, err)
+	}
+}
+
+func TestOverlappedAttribute(t *testing.T) {
+	f := newFixture(t)
+	s, _ := f.th.Socket(sim.AF_INET, sim.SOCK_STREAM, 0)
+	w, _ := f.th.WSASocket(sim.AF_INET, sim.SOCK_STREAM, 0, 0)
+	wo, _ := f.th.WSASocket(sim.AF_INET, sim.SOCK_STREAM, 0, sim.WSA_FLAG_OVERLAPPED)
+	for h, want := range map[sim.Handle]bool{s: true, w: false, wo: true} {
+		info, _ := f.h.App().Inspect(h)
+		assert.Equal(t, want, info.Overlapped, "%v", h)
+	}
+}
+
+func TestHandlesLookLikeSocketsAndAreNeverReused(t *testing.T) {
+	f := newFixture(t)
+	seen := map[sim.Handle]bool{}
+	for i := 0; i < 100; i++ {
+		s := f.tcp()
+		assert.Zero(t, s%4, "SOCKET values are multiples of 4")
+		assert.False(t, seen[s], "handle %v reused", s)
+		seen[s] = true
+		f.ok(f.th.Closesocket(s))
+		requireRule(t, "GEN-NOTSOCK", f.th.Closesocket(s))
+	}
+	// Another application's handle is not a socket here, even with the same value.
+	other := f.sock(f.alice, sim.AF_INET, sim.SOCK_STREAM)
+	if _, mine := f.h.App().Inspect(other); !mine {
+		requireRule(t, "GEN-NOTSOCK", f.th.Listen(other, 1))
+	}
+}
+
+func TestStartupIsCountedAndCleanupClosesSockets(t *testing.T) {
+	f := newFixture(t)
+	var d sim.WSAData
+	f.ok(f.th.WSAStartup(0x0202, &d)) // the application now has two startups
+	assert.Equal(t, uint16(0x0202), d.Version)
+	assert.Equal(t, uint16(0x0202), d.HighVersion)
+	f.ok(f.th.WSAStartup(0x0103, &d)) // 3.1: the low byte is the major version
+	assert.Equal(t, uint16(0x0202), d.Version, "a request above 2.2 gets 2.2")
+	f.ok(f.th.WSAStartup(0x0501, &d))
+	assert.Equal(t, uint16(0x0101), d.Version, "1.5 gets 1.1")
+
+	s := f.tcp()
+	for i := 0; i < 3; i++ {
+		f.ok(f.th.WSACleanup())
+	}
+	requireRule(t, "LISTEN-UNBOUND", f.th.Listen(s, 1)) // still initialised once: the socket lives
+	f.ok(f.th.WSACleanup())
+	requireRule(t, "GEN-NOTINITIALISED", f.th.Listen(s, 1))
+	f.ok(f.th.WSAStartup(0x0202, &d))
+	requireRule(t, "GEN-NOTSOCK", f.th.Listen(s, 1)) // the last cleanup closed it
+	assert.Zero(t, f.h.App().Sockets())
+}

@@ -1,0 +1,93 @@
+// Package socket is wsssim's Winsock-shaped API: one Go interface, API, with one method per
+// Winsock function, Windows names and argument order, and errors that unwrap to errors.Errno.
+//
+// Two back ends implement it. Simulated runs the calls against a simulated Windows host from
+// package sim, on every operating system. Native (only in Windows builds) calls the real
+// ws2_32.dll and fwpuclnt.dll, with structures passed in the exact bytes that package policy
+// encodes. Default returns the platform's natural choice — the real API on Windows, an embedded
+// simulated host elsewhere — so one program runs on both, and tests create their own isolated
+// hosts with sim.NewNetwork and Simulated.
+//
+// Pointer arguments are Go slices: nil is a NULL pointer, and the separate length argument is
+// passed as given, so a test can reproduce a C caller's wrong length. A length larger than the
+// slice is a pointer range Windows could not read: the simulator answers WSAEFAULT, and the
+// native back end pads the buffer with zeros rather than let the kernel read past Go memory.
+package socket
+
+import (
+	"github.com/wsssim/wsssim/sim"
+)
+
+// Handle is a SOCKET value.
+type Handle = sim.Handle
+
+// INVALID_SOCKET is (SOCKET)(~0).
+const INVALID_SOCKET = sim.INVALID_SOCKET
+
+// WSAData is what WSAStartup fills in.
+type WSAData = sim.WSAData
+
+// API is the Winsock functions wsssim models. Every method returns nil on success; a failure
+// returns an error for which errors.As into errors.Errno gives the WSAGetLastError code (the
+// simulated back end's errors are *sim.RuleError values that also name the rule that decided).
+type API interface {
+	WSAStartup(version uint16, data *WSAData) error
+	WSACleanup() error
+	Socket(af, typ, protocol int32) (Handle, error)
+	WSASocket(af, typ, protocol int32, flags uint32) (Handle, error)
+	Setsockopt(s Handle, level, optname int32, optval []byte, optlen int32) error
+	Getsockopt(s Handle, level, optname int32, optval []byte, optlen *int32) error
+	Ioctlsocket(s Handle, cmd uint32, arg uint32) error
+	Bind(s Handle, name []byte, namelen int32) error
+	Listen(s Handle, backlog int32) error
+	Connect(s Handle, name []byte, namelen int32) error
+	WSAConnect(s Handle, name []byte, namelen int32) error
+	ConnectEx(s Handle, name []byte, namelen int32, ov *Overlapped) error
+	WSAGetOverlappedResult(s Handle, ov *Overlapped, wait bool) (bytes uint32, err error)
+	Accept(s Handle, addr []byte, addrlen *int32) (Handle, error)
+	Sendto(s Handle, buf []byte, flags int32, to []byte, tolen int32) (int, error)
+	Getsockname(s Handle, name []byte, namelen *int32) error
+	Getpeername(s Handle, name []byte, namelen *int32) error
+	Shutdown(s Handle, how int32) error
+	Closesocket(s Handle) error
+	WSASetSocketSecurity(s Handle, settings []byte, settingsLen uint32, ov *Overlapped) error
+}
+
+// Overlapped is a WSAOVERLAPPED usable with either back end. The zero value is ready; keep it
+// alive and unmoved (a Go heap value is) until its operation completes.
+type Overlapped struct {
+	sim    sim.Overlapped
+	native nativeOverlapped
+}
+
+// Constants of the Windows SDK, re-exported so that programs need only this package.
+const (
+	AF_UNSPEC = sim.AF_UNSPEC
+	AF_UNIX   = sim.AF_UNIX
+	AF_INET   = sim.AF_INET
+	AF_INET6  = sim.AF_INET6
+
+	SOCK_STREAM = sim.SOCK_STREAM
+	SOCK_DGRAM  = sim.SOCK_DGRAM
+	SOCK_RAW    = sim.SOCK_RAW
+
+	IPPROTO_TCP  = sim.IPPROTO_TCP
+	IPPROTO_UDP  = sim.IPPROTO_UDP
+	IPPROTO_IPV6 = sim.IPPROTO_IPV6
+
+	SOL_SOCKET                = sim.SOL_SOCKET
+	SO_REUSEADDR              = sim.SO_REUSEADDR
+	SO_EXCLUSIVEADDRUSE       = sim.SO_EXCLUSIVEADDRUSE
+	SO_ACCEPTCONN             = sim.SO_ACCEPTCONN
+	SO_TYPE                   = sim.SO_TYPE
+	SO_ERROR                  = sim.SO_ERROR
+	SO_UPDATE_CONNECT_CONTEXT = sim.SO_UPDATE_CONNECT_CONTEXT
+	IPV6_V6ONLY               = sim.IPV6_V6ONLY
+
+	WSA_FLAG_OVERLAPPED = sim.WSA_FLAG_OVERLAPPED
+	FIONBIO             = sim.FIONBIO
+	SD_RECEIVE          = sim.SD_RECEIVE
+	SD_SEND             = sim.SD_SEND
+	SD_BOTH             = sim.SD_BOTH
+	SOMAXCONN           = sim.SOMAXCONN
+)

@@ -1,0 +1,224 @@
+//go:build windows
+
+package socket
+
+import (
+	stderrors "errors"
+	"syscall"
+	"unsafe"
+
+	"golang.org/x/sys/windows"
+
+	"github.com/wsssim/wsssim/errors"
+)
+
+// nativeOverlapped is the real OVERLAPPED handed to Windows, with its event.
+type nativeOverlapped struct {
+	ov windows.Overlapped
+}
+
+// Default returns the real Winsock on Windows.
+func Default() API { return Native() }
+
+// Native returns the API backed by the real ws2_32.dll and fwpuclnt.dll. It holds no model:
+// every call goes to Windows, and errors come back as errors.Errno.
+func Native() API { return native{} }
+
+type native struct{}
+
+// toErrno turns what a generated binding returned into an errors.Errno.
+func toErrno(err error) error {
+	if err == nil {
+		return nil
+	}
+	var e syscall.Errno
+	if stderrors.As(err, &e) {
+		return errors.Errno(e)
+	}
+	return err
+}
+
+// ptr passes a slice as a C pointer (nil stays NULL). When the declared length exceeds the
+// slice, the bytes are copied into a zero-padded buffer of that length, so Windows never reads
+// past Go memory.
+func ptr(b []byte, declared int64) *byte {
+	if b == nil {
+		return nil
+	}
+	if declared > int64(len(b)) && declared < 1<<20 {
+		p := make([]byte, declared)
+		copy(p, b)
+		b = p
+	}
+	if len(b) == 0 {
+		var zero [1]byte
+		return &zero[0]
+	}
+	return &b[0]
+}
+
+func (native) WSAStartup(v uint16, d *WSAData) error {
+	var wd windows.WSAData
+	var p *windows.WSAData
+	if d != nil {
+		p = &wd
+	}
+	if err := wsaStartup(uint32(v), p); err != nil {
+		return toErrno(err)
+	}
+	if d != nil {
+		*d = WSAData{
+			Version: wd.Version, HighVersion: wd.HighVersion,
+			Description: windows.ByteSliceToString(wd.Description[:]),
+			Status:      windows.ByteSliceToString(wd.SystemStatus[:]),
+		}
+	}
+	return nil
+}
+
+func (native) WSACleanup() error { return toErrno(wsaCleanup()) }
+
+func (native) Socket(af, typ, p int32) (Handle, error) {
+	s, err := socketRaw(af, typ, p)
+	if err != nil {
+		return INVALID_SOCKET, toErrno(err)
+	}
+	return Handle(s), nil
+}
+
+func (native) WSASocket(af, typ, p int32, flags uint32) (Handle, error) {
+	s, err := wsaSocket(af, typ, p, nil, 0, flags)
+	if err != nil {
+		return INVALID_SOCKET, toErrno(err)
+	}
+	return Handle(s), nil
+}
+
+func (native) Setsockopt(s Handle, level, opt int32, v []byte, n int32) error {
+	return toErrno(setsockopt(windows.Handle(s), level, opt, ptr(v, int64(n)), n))
+}
+
+func (native) Getsockopt(s Handle, level, opt int32, v []byte, n *int32) error {
+	var declared int64
+	if n != nil {
+		declared = int64(*n)
+	}
+	return toErrno(getsockopt(windows.Handle(s), level, opt, ptr(v, declared), n))
+}
+
+func (native) Ioctlsocket(s Handle, cmd, arg uint32) error {
+	return toErrno(ioctlsocket(windows.Handle(s), cmd, &arg))
+}
+
+func (native) Bind(s Handle, b []byte, n int32) error {
+	return toErrno(bind(windows.Handle(s), ptr(b, int64(n)), n))
+}
+
+func (native) Listen(s Handle, backlog int32) error {
+	return toErrno(listen(windows.Handle(s), backlog))
+}
+
+func (native) Connect(s Handle, b []byte, n int32) error {
+	return toErrno(connect(windows.Handle(s), ptr(b, int64(n)), n))
+}
+
+func (native) WSAConnect(s Handle, b []byte, n int32) error {
+	return toErrno(wsaConnect(windows.Handle(s), ptr(b, int64(n)), n, nil, nil, nil, nil))
+}
+
+// WSAID_CONNECTEX is the GUID that WSAIoctl(SIO_GET_EXTENSION_FUNCTION_POINTER) takes.
+var wsaidConnectEx = windows.GUID{Data1: 0x25a207b9, Data2: 0xddf3, Data3: 0x4660, Data4: [8]byte{0x8e, 0xe9, 0x76, 0xe5, 0x8c, 0x74, 0x06, 0x3e}}
+
+const sioGetExtensionFunctionPointer = 0xc8000006
+
+func (native) ConnectEx(s Handle, b []byte, n int32, ov *Overlapped) error {
+	var fn uintptr
+	var ret uint32
+	err := wsaIoctl(windows.Handle(s), sioGetExtensionFunctionPointer,
+		(*byte)(unsafe.Pointer(&wsaidConnectEx)), uint32(unsafe.Sizeof(wsaidConnectEx)),
+		(*byte)(unsafe.Pointer(&fn)), uint32(unsafe.Sizeof(fn)), &ret, nil, 0)
+	if err != nil {
+		return toErrno(err)
+	}
+	var o *windows.Overlapped
+	if ov != nil {
+		o = ov.nativePtr()
+	}
+	r1, _, e1 := syscall.SyscallN(fn, uintptr(s), uintptr(unsafe.Pointer(ptr(b, int64(n)))), uintptr(n), 0, 0, 0, uintptr(unsafe.Pointer(o)))
+	if uint32(r1) == 0 {
+		return toErrno(e1)
+	}
+	return nil
+}
+
+func (native) WSAGetOverlappedResult(s Handle, ov *Overlapped, wait bool) (uint32, error) {
+	var n, flags uint32
+	var o *windows.Overlapped
+	if ov != nil {
+		o = ov.nativePtr()
+	}
+	err := wsaGetOverlappedResult(windows.Handle(s), o, &n, wait, &flags)
+	return n, toErrno(err)
+}
+
+func (native) Accept(s Handle, b []byte, n *int32) (Handle, error) {
+	var declared int64
+	if n != nil {
+		declared = int64(*n)
+	}
+	a, err := accept(windows.Handle(s), ptr(b, declared), n)
+	if err != nil {
+		return INVALID_SOCKET, toErrno(err)
+	}
+	return Handle(a), nil
+}
+
+func (native) Sendto(s Handle, buf []byte, flags int32, to []byte, tolen int32) (int, error) {
+	data := buf
+	if len(data) == 0 {
+		data = make([]byte, 1)
+	}
+	n, err := sendto(windows.Handle(s), &data[0], int32(len(buf)), flags, ptr(to, int64(tolen)), tolen)
+	if err != nil {
+		return 0, toErrno(err)
+	}
+	return int(n), nil
+}
+
+func (native) Getsockname(s Handle, b []byte, n *int32) error {
+	var declared int64
+	if n != nil {
+		declared = int64(*n)
+	}
+	return toErrno(getsockname(windows.Handle(s), ptr(b, declared), n))
+}
+
+func (native) Getpeername(s Handle, b []byte, n *int32) error {
+	var declared int64
+	if n != nil {
+		declared = int64(*n)
+	}
+	return toErrno(getpeername(windows.Handle(s), ptr(b, declared), n))
+}
+
+func (native) Shutdown(s Handle, how int32) error { return toErrno(shutdown(windows.Handle(s), how)) }
+func (native) Closesocket(s Handle) error         { return toErrno(closesocket(windows.Handle(s))) }
+
+func (native) WSASetSocketSecurity(s Handle, b []byte, n uint32, ov *Overlapped) error {
+	var o *windows.Overlapped
+	if ov != nil {
+		o = ov.nativePtr()
+	}
+	return toErrno(wsaSetSocketSecurity(windows.Handle(s), ptr(b, int64(n)), n, o, 0))
+}
+
+// nativePtr returns the OVERLAPPED to hand to Windows, with a manual-reset event so that waits
+// have something to wait on.
+func (o *Overlapped) nativePtr() *windows.Overlapped {
+	if o.native.ov.HEvent == 0 {
+		if ev, err := windows.CreateEvent(nil, 1, 0, nil); err == nil {
+			o.native.ov.HEvent = ev
+		}
+	}
+	return &o.native.ov
+}

@@ -1,0 +1,80 @@
+package socket
+
+import (
+	"sync"
+
+	"github.com/wsssim/wsssim/sim"
+)
+
+// simulated is the API over one thread of a simulated application.
+type simulated struct{ t *sim.Thread }
+
+// Simulated returns the API as seen by a thread of a simulated application. Use one per
+// goroutine, as a real program uses one thread per blocking caller.
+func Simulated(t *sim.Thread) API { return simulated{t} }
+
+// SimulatedHost makes a fresh network with one host of that name and addresses and returns
+// the API of the host's default application (which runs as SYSTEM with Winsock initialised),
+// and the host for inspection. It is the quickest way to an isolated host in a test.
+func SimulatedHost(name string, addrs ...string) (API, *sim.Host) {
+	h := sim.NewNetwork().MustAddHost(name, addrs...)
+	return Simulated(h.App().Main()), h
+}
+
+var (
+	embeddedOnce sync.Once
+	embedded     *sim.Host
+)
+
+// Embedded returns the process-wide default simulated host, "localhost", with only the loopback
+// addresses. Default uses it off Windows. Tests should prefer hosts of their own.
+func Embedded() *sim.Host {
+	embeddedOnce.Do(func() { embedded = sim.NewNetwork().MustAddHost("localhost") })
+	return embedded
+}
+
+func (a simulated) WSAStartup(v uint16, d *WSAData) error { return a.t.WSAStartup(v, d) }
+func (a simulated) WSACleanup() error                     { return a.t.WSACleanup() }
+func (a simulated) Socket(af, typ, p int32) (Handle, error) {
+	return a.t.Socket(af, typ, p)
+}
+func (a simulated) WSASocket(af, typ, p int32, f uint32) (Handle, error) {
+	return a.t.WSASocket(af, typ, p, f)
+}
+func (a simulated) Setsockopt(s Handle, l, o int32, v []byte, n int32) error {
+	return a.t.Setsockopt(s, l, o, v, n)
+}
+func (a simulated) Getsockopt(s Handle, l, o int32, v []byte, n *int32) error {
+	return a.t.Getsockopt(s, l, o, v, n)
+}
+func (a simulated) Ioctlsocket(s Handle, cmd, arg uint32) error { return a.t.Ioctlsocket(s, cmd, arg) }
+func (a simulated) Bind(s Handle, b []byte, n int32) error      { return a.t.Bind(s, b, n) }
+func (a simulated) Listen(s Handle, backlog int32) error        { return a.t.Listen(s, backlog) }
+func (a simulated) Connect(s Handle, b []byte, n int32) error   { return a.t.Connect(s, b, n) }
+func (a simulated) WSAConnect(s Handle, b []byte, n int32) error {
+	return a.t.WSAConnect(s, b, n)
+}
+func (a simulated) ConnectEx(s Handle, b []byte, n int32, ov *Overlapped) error {
+	return a.t.ConnectEx(s, b, n, ov.simPtr())
+}
+func (a simulated) WSAGetOverlappedResult(s Handle, ov *Overlapped, wait bool) (uint32, error) {
+	return a.t.WSAGetOverlappedResult(s, ov.simPtr(), wait)
+}
+func (a simulated) Accept(s Handle, b []byte, n *int32) (Handle, error) { return a.t.Accept(s, b, n) }
+func (a simulated) Sendto(s Handle, buf []byte, f int32, to []byte, n int32) (int, error) {
+	return a.t.Sendto(s, buf, f, to, n)
+}
+func (a simulated) Getsockname(s Handle, b []byte, n *int32) error { return a.t.Getsockname(s, b, n) }
+func (a simulated) Getpeername(s Handle, b []byte, n *int32) error { return a.t.Getpeername(s, b, n) }
+func (a simulated) Shutdown(s Handle, how int32) error             { return a.t.Shutdown(s, how) }
+func (a simulated) Closesocket(s Handle) error                     { return a.t.Closesocket(s) }
+func (a simulated) WSASetSocketSecurity(s Handle, b []byte, n uint32, ov *Overlapped) error {
+	return a.t.WSASetSocketSecurity(s, b, n, ov.simPtr())
+}
+
+func (o *Overlapped) simPtr() *sim.Overlapped {
+	if o == nil {
+		return nil
+	}
+	return &o.sim
+}
