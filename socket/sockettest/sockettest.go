@@ -1,0 +1,280 @@
+// Package sockettest checks that an implementation of socket.API behaves as Windows does, in
+// the spirit of testing/fstest.TestFS: one exported check that runs against any back end — the
+// simulator on every OS, and the real Winsock on Windows (or under Wine) — so that the two can
+// be compared with the same code.
+//
+// Every check uses only the loopback interface and ports the system assigns, so it is safe to
+// run on a real machine.
+package sockettest
+
+import (
+	stderrors "errors"
+	"fmt"
+	"testing"
+
+	"github.com/wsssim/wsssim/errors"
+	"github.com/wsssim/wsssim/sockaddr"
+	"github.com/wsssim/wsssim/socket"
+)
+
+// Options tunes TestAPI.
+type Options struct {
+	// SkipSecure leaves out the secure-socket functions, for Winsock implementations that do not
+	// have them (Wine's fwpuclnt.dll aborts the process on any of the six).
+	SkipSecure bool
+	// SkipRefused leaves out the connection-refused check, which takes about two seconds on a
+	// real Windows loopback (the SYN is retried before the RST is believed).
+	SkipRefused bool
+}
+
+// TestAPI runs the conformance checks against api as subtests of t.
+func TestAPI(t *testing.T, api socket.API, opts Options) {
+	c := &checker{api: api}
+	for _, ch := range checks {
+		if ch.secure && opts.SkipSecure || ch.name == "connect-refused" && opts.SkipRefused {
+			continue
+		}
+		t.Run(ch.name, func(t *testing.T) {
+			c.t = t
+			defer c.closeAll()
+			ch.run(c)
+		})
+	}
+}
+
+// Check describes one conformance check, for listings.
+type Check struct {
+	Name   string
+	Secure bool
+}
+
+// Checks lists the checks TestAPI runs, in order.
+func Checks() []Check {
+	out := make([]Check, len(checks))
+	for i, ch := range checks {
+		out[i] = Check{ch.name, ch.secure}
+	}
+	return out
+}
+
+type checker struct {
+	t    *testing.T
+	api  socket.API
+	open []socket.Handle
+}
+
+type check struct {
+	name   string
+	secure bool
+	run    func(c *checker)
+}
+
+func (c *checker) fatalf(format string, args ...any) {
+	c.t.Helper()
+	c.t.Fatalf(format, args...)
+}
+
+func (c *checker) sock(af, typ int32) socket.Handle {
+	c.t.Helper()
+	s, err := c.api.Socket(af, typ, 0)
+	if err != nil {
+		c.fatalf("socket(%d, %d, 0): %v", af, typ, err)
+	}
+	c.open = append(c.open, s)
+	return s
+}
+
+func (c *checker) closeAll() {
+	for _, s := range c.open {
+		_ = c.api.Closesocket(s)
+	}
+	c.open = nil
+}
+
+func (c *checker) ok(what string, err error) {
+	c.t.Helper()
+	if err != nil {
+		c.fatalf("%s: %v, want success", what, err)
+	}
+}
+
+// want checks that err carries the code.
+func (c *checker) want(what string, err error, code errors.Errno) {
+	c.t.Helper()
+	if err == nil {
+		c.fatalf("%s succeeded, want %s", what, code.Name())
+	}
+	if !stderrors.Is(err, code) {
+		c.fatalf("%s: %v, want %s", what, err, code.Name())
+	}
+}
+
+func (c *checker) bind(s socket.Handle, a sockaddr.Addr) error {
+	b := a.Encode()
+	return c.api.Bind(s, b, int32(len(b)))
+}
+
+func (c *checker) connect(s socket.Handle, a sockaddr.Addr) error {
+	b := a.Encode()
+	return c.api.Connect(s, b, int32(len(b)))
+}
+
+func (c *checker) name(s socket.Handle) sockaddr.Addr {
+	c.t.Helper()
+	b := make([]byte, sockaddr.SizeofSockaddrInet6)
+	n := int32(len(b))
+	c.ok("getsockname", c.api.Getsockname(s, b, &n))
+	a, code := sockaddr.Decode(b[:n])
+	if code != 0 {
+		c.fatalf("getsockname returned an undecodable address: %v", code)
+	}
+	return a
+}
+
+func (c *checker) setInt(s socket.Handle, level, opt, v int32) error {
+	b := []byte{byte(v), byte(v >> 8), byte(v >> 16), byte(v >> 24)}
+	return c.api.Setsockopt(s, level, opt, b, 4)
+}
+
+func (c *checker) getInt(s socket.Handle, level, opt int32) int32 {
+	c.t.Helper()
+	b := make([]byte, 4)
+	n := int32(4)
+	c.ok(fmt.Sprintf("getsockopt(%d, %d)", level, opt), c.api.Getsockopt(s, level, opt, b, &n))
+	return int32(b[0]) | int32(b[1])<<8 | int32(b[2])<<16 | int32(b[3])<<24
+}
+
+var loopback = sockaddr.Inet4(127, 0, 0, 1, 0)
+
+// listener returns a socket listening on 127.0.0.1 at a port the system picked, and that address.
+func (c *checker) listener() (socket.Handle, sockaddr.Addr) {
+	c.t.Helper()
+	l := c.sock(socket.AF_INET, socket.SOCK_STREAM)
+	c.ok("bind listener", c.bind(l, loopback))
+	c.ok("listen", c.api.Listen(l, 5))
+	return l, c.name(l)
+}
+
+var checks = []check{
+	{name: "socket-matrix", run: func(c *checker) {
+		c.sock(socket.AF_INET, socket.SOCK_STREAM)
+		c.sock(socket.AF_INET6, socket.SOCK_DGRAM)
+		_, err := c.api.Socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_UDP)
+		c.want("socket(AF_INET, SOCK_STREAM, IPPROTO_UDP)", err, errors.WSAEPROTONOSUPPORT)
+		_, err = c.api.Socket(0xdead, socket.SOCK_STREAM, 0)
+		c.want("socket(0xdead, SOCK_STREAM, 0)", err, errors.WSAEAFNOSUPPORT)
+		_, err = c.api.Socket(socket.AF_INET, 0xdead, 0)
+		c.want("socket(AF_INET, 0xdead, 0)", err, errors.WSAESOCKTNOSUPPORT)
+		_, err = c.api.Socket(socket.AF_UNSPEC, 0, 0)
+		c.want("socket(AF_UNSPEC, 0, 0)", err, errors.WSAEINVAL)
+	}},
+	{name: "reuseaddr-exclusive", run: func(c *checker) {
+		s := c.sock(socket.AF_INET, socket.SOCK_STREAM)
+		if v := c.getInt(s, socket.SOL_SOCKET, socket.SO_EXCLUSIVEADDRUSE); v != 0 {
+			c.fatalf("SO_EXCLUSIVEADDRUSE starts at %d, want 0", v)
+		}
+		c.ok("set SO_EXCLUSIVEADDRUSE", c.setInt(s, socket.SOL_SOCKET, socket.SO_EXCLUSIVEADDRUSE, 1))
+		c.want("set SO_REUSEADDR while exclusive", c.setInt(s, socket.SOL_SOCKET, socket.SO_REUSEADDR, 1), errors.WSAEINVAL)
+		c.ok("clear SO_EXCLUSIVEADDRUSE", c.setInt(s, socket.SOL_SOCKET, socket.SO_EXCLUSIVEADDRUSE, 0))
+		c.ok("set SO_REUSEADDR", c.setInt(s, socket.SOL_SOCKET, socket.SO_REUSEADDR, 1))
+		c.want("set SO_EXCLUSIVEADDRUSE while reusing", c.setInt(s, socket.SOL_SOCKET, socket.SO_EXCLUSIVEADDRUSE, 1), errors.WSAEINVAL)
+	}},
+	{name: "v6only-default", run: func(c *checker) {
+		s := c.sock(socket.AF_INET6, socket.SOCK_STREAM)
+		if v := c.getInt(s, socket.IPPROTO_IPV6, socket.IPV6_V6ONLY); v != 1 {
+			c.fatalf("IPV6_V6ONLY starts at %d, want 1", v)
+		}
+	}},
+	{name: "bind", run: func(c *checker) {
+		s := c.sock(socket.AF_INET, socket.SOCK_STREAM)
+		b := loopback.Encode()
+		c.want("bind with namelen 15", c.api.Bind(s, b, 15), errors.WSAEFAULT)
+		c.ok("bind", c.bind(s, loopback))
+		c.want("bind again", c.bind(s, loopback), errors.WSAEINVAL)
+		u := c.sock(socket.AF_INET, socket.SOCK_STREAM)
+		c.want("bind to the same address and port", c.bind(u, c.name(s)), errors.WSAEADDRINUSE)
+	}},
+	{name: "listen", run: func(c *checker) {
+		s := c.sock(socket.AF_INET, socket.SOCK_STREAM)
+		c.want("listen unbound", c.api.Listen(s, 5), errors.WSAEINVAL)
+		u := c.sock(socket.AF_INET, socket.SOCK_DGRAM)
+		c.ok("bind udp", c.bind(u, loopback))
+		c.want("listen udp", c.api.Listen(u, 5), errors.WSAEOPNOTSUPP)
+		l, _ := c.listener()
+		if v := c.getInt(l, socket.SOL_SOCKET, socket.SO_ACCEPTCONN); v != 1 {
+			c.fatalf("SO_ACCEPTCONN of a listener reads %d, want 1", v)
+		}
+	}},
+	{name: "connect-accept", run: func(c *checker) {
+		l, addr := c.listener()
+		cl := c.sock(socket.AF_INET, socket.SOCK_STREAM)
+		c.ok("connect", c.connect(cl, addr))
+		a, err := c.api.Accept(l, nil, nil)
+		c.ok("accept", err)
+		c.open = append(c.open, a)
+		c.want("connect again", c.connect(cl, addr), errors.WSAEISCONN)
+		c.want("connect a listener", c.connect(l, addr), errors.WSAEINVAL)
+		b := make([]byte, 16)
+		n := int32(len(b))
+		c.ok("getpeername", c.api.Getpeername(a, b, &n))
+		peer, _ := sockaddr.Decode(b[:n])
+		if peer != c.name(cl) {
+			c.fatalf("accepted socket's peer is %v, client's name is %v", peer, c.name(cl))
+		}
+	}},
+	{name: "connect-refused", run: func(c *checker) {
+		s := c.sock(socket.AF_INET, socket.SOCK_STREAM)
+		c.ok("bind", c.bind(s, loopback))
+		addr := c.name(s)
+		c.ok("close", c.api.Closesocket(s))
+		cl := c.sock(socket.AF_INET, socket.SOCK_STREAM)
+		c.want("connect to a closed port", c.connect(cl, addr), errors.WSAECONNREFUSED)
+	}},
+	{name: "connectex-unbound", run: func(c *checker) {
+		_, addr := c.listener()
+		s := c.sock(socket.AF_INET, socket.SOCK_STREAM)
+		var ov socket.Overlapped
+		b := addr.Encode()
+		c.want("ConnectEx on an unbound socket", c.api.ConnectEx(s, b, int32(len(b)), &ov), errors.WSAEINVAL)
+	}},
+	{name: "names", run: func(c *checker) {
+		s := c.sock(socket.AF_INET, socket.SOCK_STREAM)
+		b := make([]byte, 16)
+		n := int32(len(b))
+		c.want("getsockname unbound", c.api.Getsockname(s, b, &n), errors.WSAEINVAL)
+		c.want("getpeername unconnected", c.api.Getpeername(s, b, &n), errors.WSAENOTCONN)
+		c.want("shutdown unconnected", c.api.Shutdown(s, socket.SD_BOTH), errors.WSAENOTCONN)
+	}},
+	{name: "closesocket", run: func(c *checker) {
+		s, err := c.api.Socket(socket.AF_INET, socket.SOCK_STREAM, 0)
+		c.ok("socket", err)
+		c.ok("close", c.api.Closesocket(s))
+		c.want("close again", c.api.Closesocket(s), errors.WSAENOTSOCK)
+		c.want("close INVALID_SOCKET", c.api.Closesocket(socket.INVALID_SOCKET), errors.WSAENOTSOCK)
+	}},
+	{name: "secure-before-bind", secure: true, run: func(c *checker) {
+		s := c.sock(socket.AF_INET, socket.SOCK_STREAM)
+		c.ok("WSASetSocketSecurity(NULL)", c.api.WSASetSocketSecurity(s, nil, 0, nil))
+		if v := c.getInt(s, socket.SOL_SOCKET, socket.SO_EXCLUSIVEADDRUSE); v != 1 {
+			c.fatalf("SO_EXCLUSIVEADDRUSE after WSASetSocketSecurity reads %d, want 1", v)
+		}
+		c.want("WSASetSocketSecurity twice", c.api.WSASetSocketSecurity(s, nil, 0, nil), errors.WSAEINVAL)
+		u := c.sock(socket.AF_INET, socket.SOCK_STREAM)
+		c.ok("bind", c.bind(u, loopback))
+		c.want("WSASetSocketSecurity after bind", c.api.WSASetSocketSecurity(u, nil, 0, nil), errors.WSAEINVAL)
+	}},
+	{name: "secure-connected", secure: true, run: func(c *checker) {
+		l, addr := c.listener()
+		cl := c.sock(socket.AF_INET, socket.SOCK_STREAM)
+		c.ok("connect", c.connect(cl, addr))
+		a, err := c.api.Accept(l, nil, nil)
+		c.ok("accept", err)
+		c.open = append(c.open, a)
+		c.want("WSASetSocketSecurity on a connected socket", c.api.WSASetSocketSecurity(cl, nil, 0, nil), errors.WSAEISCONN)
+		u := c.sock(socket.AF_UNIX, socket.SOCK_STREAM)
+		c.want("WSASetSocketSecurity on AF_UNIX", c.api.WSASetSocketSecurity(u, nil, 0, nil), errors.WSAEINVAL)
+		short := []byte{0, 0, 0, 0}
+		s := c.sock(socket.AF_INET, socket.SOCK_STREAM)
+		c.want("WSASetSocketSecurity with 4 bytes", c.api.WSASetSocketSecurity(s, short, 4, nil), errors.WSAEMSGSIZE)
+	}},
+}
