@@ -105,7 +105,7 @@ var (
 		"the remote address is a wildcard (0.0.0.0 or ::) or the remote port is 0",
 		"doc: connect — WSAEADDRNOTAVAIL: the remote address is not a valid address (such as INADDR_ANY or in6addr_any), or port 0",
 		func(c *call) bool {
-			return c.addr.Family != sockaddr.AF_UNSPEC && (c.addr.IsWildcard() || c.addr.Port == 0 || c.addr.IP.Unmap().IsUnspecified())
+			return c.addr.Family != sockaddr.AF_UNSPEC && (c.addr.IsWildcard() || c.addr.Port == 0)
 		})
 
 	ruleConnectRefused = rule("CONNECT-REFUSED", "connect", errors.WSAECONNREFUSED,

@@ -35,7 +35,7 @@ var (
 	ruleSendtoAddrNotAvail = rule("SENDTO-ADDRNOTAVAIL", "sendto", errors.WSAEADDRNOTAVAIL,
 		"the destination is a wildcard address (port 0 is allowed: Windows sends to it)",
 		"doc: sendto — WSAEADDRNOTAVAIL: the remote address is not a valid address (such as ADDR_ANY); Wine sock.c: sendto to 127.0.0.1 port 0 succeeds",
-		func(c *call) bool { return c.s.isDgram() && !c.null && c.addr.IP.Unmap().IsUnspecified() })
+		func(c *call) bool { return c.s.isDgram() && !c.null && c.addr.IsWildcard() })
 )
 
 var chainSendto = chain("sendto", ruleNotInitialised, ruleNotSocket, ruleSendtoUnix, ruleSendtoShutdown, ruleSendtoStreamNotConn,

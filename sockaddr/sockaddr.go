@@ -103,8 +103,9 @@ func (a Addr) IsValid() bool {
 	return false
 }
 
-// IsWildcard reports whether the IP is 0.0.0.0 or ::.
-func (a Addr) IsWildcard() bool { return a.IP.IsValid() && a.IP.IsUnspecified() }
+// IsWildcard reports whether the IP is 0.0.0.0, :: or the IPv4-mapped ::ffff:0.0.0.0 (which
+// Windows treats as the IPv4 wildcard, Wine sock.c test_reuseaddr).
+func (a Addr) IsWildcard() bool { return a.IP.IsValid() && a.IP.Unmap().IsUnspecified() }
 
 // IsV4Mapped reports whether the address is an AF_INET6 address of the form ::ffff:a.b.c.d.
 func (a Addr) IsV4Mapped() bool { return a.Family == AF_INET6 && a.IP.Is4In6() }

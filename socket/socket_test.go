@@ -100,3 +100,20 @@ func ExampleDefault() {
 	fmt.Println(api.Closesocket(s))
 	// Output: <nil>
 }
+
+// TestBindTablesThroughTheAPI replays Microsoft's Tables B and C cell by cell through the whole
+// simulated call path (setsockopt, bind, the port table), IPv4 and IPv6; Table C's second binds
+// come from an application of another user on the same host.
+func TestBindTablesThroughTheAPI(t *testing.T) {
+	for _, af := range []int32{socket.AF_INET, socket.AF_INET6} {
+		api, host := socket.SimulatedHost("tables")
+		t.Run(fmt.Sprintf("B/af=%d", af), func(t *testing.T) {
+			sockettest.ReplayBindTable(t, api, api, af, sockettest.TableB, sockettest.Options{})
+		})
+		bob, err := host.NewApp("bob", "bob")
+		require.NoError(t, err)
+		t.Run(fmt.Sprintf("C/af=%d", af), func(t *testing.T) {
+			sockettest.ReplayBindTable(t, api, socket.Simulated(bob.Main()), af, sockettest.TableC, sockettest.Options{})
+		})
+	}
+}

@@ -67,6 +67,8 @@ type checker struct {
 	api   socket.API
 	open  []socket.Handle
 	known map[string]string
+	// lastBind is the error of dualBind's bind.
+	lastBind error
 }
 
 type check struct {
@@ -319,11 +321,14 @@ var checks = []check{
 	}},
 }
 
-// bindTableSameUser is Microsoft's Table B ("Using SO_REUSEADDR and SO_EXCLUSIVEADDRUSE",
-// Windows Server 2003 and later, both binds by the same user): rows are the first bind, columns
-// the second, each a (option, address) pair with W = wildcard and S = a specific address.
-var bindTableSameUser = [6][6]errors.Errno{
-	//         Def W            Def S               REUSE W           REUSE S           EXCL W            EXCL S
+// BindTable is one of Microsoft's tables in "Using SO_REUSEADDR and SO_EXCLUSIVEADDRUSE"
+// (Windows Server 2003 and later): rows are the first bind, columns the second, in the order
+// of BindKinds; each cell is the second bind's result (0 for success).
+type BindTable [6][6]errors.Errno
+
+// TableB is Microsoft's Table B: both binds by the same user.
+var TableB = BindTable{
+	//          Def W                 Def S                 REUSE W            REUSE S            EXCL W                EXCL S
 	/* Def W */ {errors.WSAEADDRINUSE, 0, errors.WSAEACCES, 0, errors.WSAEADDRINUSE, 0},
 	/* Def S */ {0, errors.WSAEADDRINUSE, 0, errors.WSAEACCES, errors.WSAEADDRINUSE, errors.WSAEADDRINUSE},
 	/* REUSE W */ {errors.WSAEADDRINUSE, 0, 0, 0, errors.WSAEADDRINUSE, 0},
@@ -332,20 +337,47 @@ var bindTableSameUser = [6][6]errors.Errno{
 	/* EXCL S */ {0, errors.WSAEADDRINUSE, 0, errors.WSAEACCES, errors.WSAEADDRINUSE, errors.WSAEADDRINUSE},
 }
 
-var bindKinds = [6]struct {
-	name     string
-	opt      int32 // 0, SO_REUSEADDR or SO_EXCLUSIVEADDRUSE
-	wildcard bool
-}{
+// TableC is Microsoft's Table C: the two binds by different users.
+var TableC = BindTable{
+	/* Def W */ {errors.WSAEADDRINUSE, errors.WSAEACCES, errors.WSAEACCES, errors.WSAEACCES, errors.WSAEADDRINUSE, errors.WSAEACCES},
+	/* Def S */ {0, errors.WSAEADDRINUSE, 0, errors.WSAEACCES, errors.WSAEADDRINUSE, errors.WSAEADDRINUSE},
+	/* REUSE W */ {errors.WSAEADDRINUSE, errors.WSAEACCES, 0, 0, errors.WSAEADDRINUSE, errors.WSAEACCES},
+	/* REUSE S */ {0, errors.WSAEADDRINUSE, 0, 0, errors.WSAEADDRINUSE, errors.WSAEADDRINUSE},
+	/* EXCL W */ {errors.WSAEADDRINUSE, errors.WSAEACCES, errors.WSAEACCES, errors.WSAEACCES, errors.WSAEADDRINUSE, errors.WSAEACCES},
+	/* EXCL S */ {0, errors.WSAEADDRINUSE, 0, errors.WSAEACCES, errors.WSAEADDRINUSE, errors.WSAEADDRINUSE},
+}
+
+// BindKind is a row or column of a BindTable: an option and a wildcard or specific address.
+type BindKind struct {
+	Name     string
+	Option   int32 // 0, SO_REUSEADDR or SO_EXCLUSIVEADDRUSE
+	Wildcard bool
+}
+
+// BindKinds are the rows and columns of the tables, in order.
+var BindKinds = [6]BindKind{
 	{"Def W", 0, true}, {"Def S", 0, false},
 	{"REUSE W", socket.SO_REUSEADDR, true}, {"REUSE S", socket.SO_REUSEADDR, false},
 	{"EXCL W", socket.SO_EXCLUSIVEADDRUSE, true}, {"EXCL S", socket.SO_EXCLUSIVEADDRUSE, false},
 }
 
+// ReplayBindTable replays every cell of a table for one family (AF_INET: 0.0.0.0 and 127.0.0.1;
+// AF_INET6: :: and ::1): first makes and binds the first socket (the first bind picks a free
+// port), second the second, on the same port, and the second's result must match the cell.
+// Pass the same API twice for Table B, and APIs of two users' applications for Table C.
+func ReplayBindTable(t *testing.T, first, second socket.API, af int32, table BindTable, opts Options) {
+	t.Helper()
+	c1 := &checker{t: t, api: first, known: opts.Known}
+	c2 := &checker{t: t, api: second, known: opts.Known}
+	defer c1.closeAll()
+	defer c2.closeAll()
+	c1.bindTable(c2, af, table)
+}
+
 func init() {
 	checks = append(checks,
-		check{name: "bind-table-same-user-ipv4", run: func(c *checker) { c.bindTable(socket.AF_INET) }},
-		check{name: "bind-table-same-user-ipv6", run: func(c *checker) { c.bindTable(socket.AF_INET6) }},
+		check{name: "bind-table-same-user-ipv4", run: func(c *checker) { c.bindTable(c, socket.AF_INET, TableB) }},
+		check{name: "bind-table-same-user-ipv6", run: func(c *checker) { c.bindTable(c, socket.AF_INET6, TableB) }},
 		check{name: "bool-options-accept-short-lengths", run: func(c *checker) {
 			s := c.sock(socket.AF_INET, socket.SOCK_STREAM)
 			c.ok("setsockopt(SO_REUSEADDR) with optlen 1", c.api.Setsockopt(s, socket.SOL_SOCKET, socket.SO_REUSEADDR, []byte{1, 0, 0, 0}, 1))
@@ -362,39 +394,117 @@ func init() {
 	)
 }
 
-// bindTable replays every cell of Table B: the first socket binds (a system-chosen port for the
-// first row's wildcard, then that port), the second binds the same port, and the code must match.
-func (c *checker) bindTable(af int32) {
+// bindTable replays every cell: c makes the first socket of each pair, other the second.
+func (c *checker) bindTable(other *checker, af int32, table BindTable) {
 	c.t.Helper()
 	wild, spec := sockaddr.Any(sockaddr.AF_INET, 0), loopback
 	if af == socket.AF_INET6 {
 		wild, spec = sockaddr.Any(sockaddr.AF_INET6, 0), sockaddr.Addr{Family: sockaddr.AF_INET6, IP: netipLoopback6}
 	}
 	addrOf := func(k int) sockaddr.Addr {
-		if bindKinds[k].wildcard {
+		if BindKinds[k].Wildcard {
 			return wild
 		}
 		return spec
 	}
-	for row := range bindKinds {
-		for col := range bindKinds {
+	for row := range BindKinds {
+		for col := range BindKinds {
 			first := c.sock(af, socket.SOCK_STREAM)
-			if o := bindKinds[row].opt; o != 0 {
+			if o := BindKinds[row].Option; o != 0 {
 				c.ok("first setsockopt", c.setInt(first, socket.SOL_SOCKET, o, 1))
 			}
-			c.ok("first bind "+bindKinds[row].name, c.bind(first, addrOf(row)))
+			c.ok("first bind "+BindKinds[row].Name, c.bind(first, addrOf(row)))
 			port := c.name(first).Port
-			second := c.sock(af, socket.SOCK_STREAM)
-			if o := bindKinds[col].opt; o != 0 {
-				c.ok("second setsockopt", c.setInt(second, socket.SOL_SOCKET, o, 1))
+			second := other.sock(af, socket.SOCK_STREAM)
+			if o := BindKinds[col].Option; o != 0 {
+				other.ok("second setsockopt", other.setInt(second, socket.SOL_SOCKET, o, 1))
 			}
-			err := c.bind(second, addrOf(col).WithPort(port))
-			what := fmt.Sprintf("%s %s then %s", familyLabel(af), bindKinds[row].name, bindKinds[col].name)
-			c.expect(what, err, bindTableSameUser[row][col])
-			_ = c.api.Closesocket(second)
+			err := other.bind(second, addrOf(col).WithPort(port))
+			c.expect(fmt.Sprintf("%s %s then %s", familyLabel(af), BindKinds[row].Name, BindKinds[col].Name), err, table[row][col])
+			_ = other.api.Closesocket(second)
 			_ = c.api.Closesocket(first)
 		}
 	}
 }
 
 var netipLoopback6 = netip.IPv6Loopback()
+
+// dualStackCases are the cross-family binds of Wine's test_reuseaddr (tests_exclusive), whose
+// ok() lines pass on real Windows: every IPv6 socket there has IPV6_V6ONLY = 0. Each binds a
+// first socket (a port the system picks), then a second on the same port.
+var dualStackCases = []struct {
+	first      string
+	firstExcl  bool
+	second     string
+	secondExcl bool
+	want       errors.Errno
+}{
+	{"0.0.0.0", true, "127.0.0.1", false, errors.WSAEACCES},
+	{"::", true, "127.0.0.1", false, errors.WSAEACCES},
+	{"0.0.0.0", false, "127.0.0.1", true, 0},
+	{"0.0.0.0", true, "127.0.0.1", true, errors.WSAEACCES},
+	{"127.0.0.1", true, "0.0.0.0", false, 0},
+	{"127.0.0.1", false, "0.0.0.0", true, errors.WSAEADDRINUSE},
+	{"127.0.0.1", false, "::", true, errors.WSAEADDRINUSE},
+	{"::1", false, "0.0.0.0", true, 0},
+	{"::1", true, "127.0.0.1", true, 0},
+	{"::ffff:127.0.0.1", false, "0.0.0.0", true, errors.WSAEADDRINUSE},
+	{"::", true, "0.0.0.0", false, errors.WSAEACCES},
+	{"::", false, "0.0.0.0", true, 0},
+	{"0.0.0.0", false, "0.0.0.0", true, errors.WSAEADDRINUSE},
+	{"0.0.0.0", false, "0.0.0.0", false, errors.WSAEADDRINUSE},
+	{"::", false, "0.0.0.0", false, 0},
+	{"::ffff:0.0.0.0", false, "0.0.0.0", false, errors.WSAEADDRINUSE},
+	{"::ffff:127.0.0.1", false, "127.0.0.1", false, errors.WSAEADDRINUSE},
+	{"127.0.0.1", false, "::ffff:127.0.0.1", false, errors.WSAEADDRINUSE},
+	{"127.0.0.1", true, "127.0.0.1", false, errors.WSAEADDRINUSE},
+	{"127.0.0.1", false, "127.0.0.1", true, errors.WSAEADDRINUSE},
+}
+
+func init() {
+	checks = append(checks, check{name: "dual-stack-exclusive", run: func(c *checker) {
+		for _, dc := range dualStackCases {
+			_, port := c.dualBind(dc.first, dc.firstExcl, 0)
+			if c.lastBind != nil {
+				c.fatalf("first bind %s: %v", dc.first, c.lastBind)
+			}
+			c.dualBind(dc.second, dc.secondExcl, port)
+			c.expect(fmt.Sprintf("%s%s then %s%s", dc.first, exclMark(dc.firstExcl), dc.second, exclMark(dc.secondExcl)), c.lastBind, dc.want)
+			c.closeAll()
+		}
+	}})
+}
+
+func exclMark(excl bool) string {
+	if excl {
+		return " (exclusive)"
+	}
+	return ""
+}
+
+// dualBind makes a TCP socket for ip (an IPv6 one with IPV6_V6ONLY = 0 for IPv6 addresses),
+// optionally exclusive, and binds it to ip:port; port 0 lets the system pick. The bind's error is
+// kept in c.lastBind and the bound port returned.
+func (c *checker) dualBind(ip string, exclusive bool, port uint16) (socket.Handle, uint16) {
+	c.t.Helper()
+	a, err := sockaddr.Parse(ip)
+	if err != nil {
+		c.fatalf("bad address %q", ip)
+	}
+	af := int32(socket.AF_INET)
+	if a.Family == sockaddr.AF_INET6 {
+		af = socket.AF_INET6
+	}
+	s := c.sock(af, socket.SOCK_STREAM)
+	if af == socket.AF_INET6 {
+		c.ok("IPV6_V6ONLY=0", c.setInt(s, socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0))
+	}
+	if exclusive {
+		c.ok("SO_EXCLUSIVEADDRUSE", c.setInt(s, socket.SOL_SOCKET, socket.SO_EXCLUSIVEADDRUSE, 1))
+	}
+	c.lastBind = c.bind(s, a.WithPort(port))
+	if c.lastBind != nil {
+		return s, 0
+	}
+	return s, c.name(s).Port
+}
