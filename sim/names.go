@@ -25,7 +25,7 @@ var (
 		func(c *call) bool { return c.null || c.lenNull })
 	rulePeerNotConn = rule("GETPEERNAME-NOTCONN", "getpeername", errors.WSAENOTCONN,
 		"the socket has no peer: never connected, a listener, a datagram socket without connect (sendto does not connect), or connected by ConnectEx without SO_UPDATE_CONNECT_CONTEXT",
-		"doc: getpeername — WSAENOTCONN; doc: ConnectEx remarks (SO_UPDATE_CONNECT_CONTEXT); Wine sock.c test_getpeername, test_connecting_socket",
+		"doc: getpeername — WSAENOTCONN; doc: ConnectEx remarks (a ConnectEx socket enables its connected state for other calls only after SO_UPDATE_CONNECT_CONTEXT); Wine sock.c test_getpeername, test_connecting_socket (WSAENOTCONN while ConnectEx is pending)",
 		func(c *call) bool {
 			s := c.s
 			if s.has(bitViaConnectEx) {

@@ -53,9 +53,9 @@ func (c *call) optValue() int32 {
 
 var (
 	ruleOptNull = rule("SOCKOPT-NULL", "setsockopt", errors.WSAEFAULT,
-		"optval is NULL",
+		"optval is NULL (SO_UPDATE_CONNECT_CONTEXT takes no value: the ConnectEx page sets it with NULL, 0)",
 		"doc: setsockopt — WSAEFAULT: optval is not in a valid part of the process address space; Wine sock.c test_set_getsockopt",
-		func(c *call) bool { return c.null })
+		func(c *call) bool { return c.null && !(c.level == SOL_SOCKET && c.opt == SO_UPDATE_CONNECT_CONTEXT) })
 	ruleOptLevel = rule("SOCKOPT-LEVEL", "setsockopt", errors.WSAEINVAL,
 		"level is not a level Windows knows (SOL_SOCKET, IPPROTO_IP, IPPROTO_IPV6, IPPROTO_TCP, IPPROTO_UDP)",
 		"doc: setsockopt — WSAEINVAL: level is not valid; Wine sock.c test_set_getsockopt (level 0xdeadbeef)",
@@ -76,8 +76,11 @@ var (
 		"optlen is smaller than an int (4 bytes) for an option that is not a SOL_SOCKET BOOL, or larger than the buffer really holds",
 		"doc: setsockopt — WSAEFAULT: optlen is too small; Wine sock.c test_set_getsockopt (BOOL options accept short lengths)",
 		func(c *call) bool {
-			if c.n > int64(len(c.buf)) {
+			if c.n > int64(len(c.buf)) && !c.null {
 				return true
+			}
+			if c.level == SOL_SOCKET && c.opt == SO_UPDATE_CONNECT_CONTEXT {
+				return false
 			}
 			return !optionIsBool(c.level, c.opt) && c.n >= 0 && c.n < 4
 		})

@@ -162,8 +162,8 @@ var ruleCases = map[string]func(f *fixture) error{
 	"CONNECT-UNIX": func(f *fixture) error {
 		return f.th.ConnectAddr(f.sock(f.th, sim.AF_UNIX, sim.SOCK_STREAM), v4("127.0.0.1:1"))
 	},
-	"CONNECT-FAULT":   func(f *fixture) error { return f.th.Connect(f.tcp(), nil, 16) },
-	"CONNECT-FAMILY":  func(f *fixture) error { return f.th.ConnectAddr(f.tcp(), v4("[::1]:80")) },
+	"CONNECT-FAULT":  func(f *fixture) error { return f.th.Connect(f.tcp(), nil, 16) },
+	"CONNECT-FAMILY": func(f *fixture) error { return f.th.ConnectAddr(f.tcp(), v4("[::1]:80")) },
 	"CONNECT-LISTENING": func(f *fixture) error {
 		l := f.listener(f.th, "127.0.0.1:80")
 		return f.th.ConnectAddr(l, v4("127.0.0.1:80"))

@@ -18,6 +18,16 @@ var wineDifferences = map[string]string{
 	"IPv4 EXCL W then EXCL W": "Wine answers WSAEACCES; Microsoft's Table B says WSAEADDRINUSE, and Wine's test_reuseaddr does not test this cell",
 	"IPv6 EXCL W then Def W":  "as for IPv4",
 	"IPv6 EXCL W then EXCL W": "as for IPv4",
+
+	"bind an IPv6 address on an IPv4 socket":       "Wine answers WSAEOPNOTSUPP; the bind page says WSAEFAULT when the family bytes do not match the socket's; untested by Wine",
+	"bind a v4-mapped address with IPV6_V6ONLY on": "Wine passes on Linux's EINVAL; wsssim infers WSAEADDRNOTAVAIL (a v6-only socket sees ::ffff:a.b.c.d as an IPv6 address no interface has); no Windows evidence either way",
+	"sendto on unconnected TCP":                    "Wine answers WSAECONNRESET; the sendto page says WSAENOTCONN; untested by Wine",
+	"sendto 0.0.0.0":                               "Wine follows Linux, which delivers to 0.0.0.0 locally; the sendto page says WSAEADDRNOTAVAIL for ADDR_ANY",
+	"connect to 0.0.0.0":                           "Wine follows Linux (0.0.0.0 means this host, so WSAECONNREFUSED); the connect page says WSAEADDRNOTAVAIL for INADDR_ANY",
+	"SO_TYPE set on UDP":                           "Wine's own test marks WSAEINVAL as todo_wine: Windows gives WSAEINVAL, Wine WSAENOPROTOOPT",
+	"listen on a connected socket":                 "Wine answers WSAEINVAL; the listen page says WSAEISCONN; untested by Wine",
+	"getpeername before SO_UPDATE_CONNECT_CONTEXT": "Wine does not model SO_UPDATE_CONNECT_CONTEXT; the ConnectEx page says the connected state is enabled only after it",
+	"connect after ConnectEx":                      "Wine's own test marks WSAEINVAL as todo_wine: Windows gives WSAEINVAL, Wine WSAEISCONN",
 }
 
 // TestNativeConformance runs the same checks against the real Winsock. Under Wine, whose

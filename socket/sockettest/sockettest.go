@@ -508,3 +508,112 @@ func (c *checker) dualBind(ip string, exclusive bool, port uint16) (socket.Handl
 	}
 	return s, c.name(s).Port
 }
+
+func init() {
+	checks = append(checks,
+		check{name: "bind-arguments", run: func(c *checker) {
+			s := c.sock(socket.AF_INET, socket.SOCK_STREAM)
+			six := sockaddr.Addr{Family: sockaddr.AF_INET6, IP: netipLoopback6}.Encode()
+			c.expect("bind an IPv6 address on an IPv4 socket", c.api.Bind(s, six, int32(len(six))), errors.WSAEFAULT)
+			bogus := make([]byte, 16)
+			bogus[0], bogus[1] = 0xad, 0xde
+			c.expect("bind family 0xdead", c.api.Bind(s, bogus, 16), errors.WSAEAFNOSUPPORT)
+			c.expect("bind NULL", c.api.Bind(s, nil, 16), errors.WSAEFAULT)
+			c.expect("bind an address of no interface", c.bind(s, sockaddr.Inet4(10, 255, 255, 1, 0)), errors.WSAEADDRNOTAVAIL)
+			v6 := c.sock(socket.AF_INET6, socket.SOCK_STREAM)
+			mapped := sockaddr.Addr{Family: sockaddr.AF_INET6, IP: netip.MustParseAddr("::ffff:127.0.0.1")}
+			c.expect("bind a v4-mapped address with IPV6_V6ONLY on", c.bind(v6, mapped), errors.WSAEADDRNOTAVAIL)
+		}},
+		check{name: "accept-and-sendto-states", run: func(c *checker) {
+			s := c.sock(socket.AF_INET, socket.SOCK_STREAM)
+			_, err := c.api.Accept(s, nil, nil)
+			c.expect("accept without listen", err, errors.WSAEINVAL)
+			u := c.sock(socket.AF_INET, socket.SOCK_DGRAM)
+			_, err = c.api.Accept(u, nil, nil)
+			c.expect("accept on UDP", err, errors.WSAEOPNOTSUPP)
+			to := sockaddr.Inet4(127, 0, 0, 1, 9).Encode()
+			_, err = c.api.Sendto(s, []byte("x"), 0, to, int32(len(to)))
+			c.expect("sendto on unconnected TCP", err, errors.WSAENOTCONN)
+			any := sockaddr.Inet4(0, 0, 0, 0, 9).Encode()
+			_, err = c.api.Sendto(u, []byte("x"), 0, any, int32(len(any)))
+			c.expect("sendto 0.0.0.0", err, errors.WSAEADDRNOTAVAIL)
+			_, err = c.api.Sendto(u, []byte("x"), 0, to, int32(len(to)))
+			c.expect("sendto binds implicitly", err, 0)
+			if a := c.name(u); !a.IsWildcard() || a.Port == 0 {
+				c.t.Errorf("after sendto, getsockname = %v, want 0.0.0.0 and a port", a)
+			}
+			b := make([]byte, 16)
+			n := int32(16)
+			c.expect("getpeername after sendto", c.api.Getpeername(u, b, &n), errors.WSAENOTCONN)
+			c.expect("connect to 0.0.0.0", c.connect(s, sockaddr.Inet4(0, 0, 0, 0, 80)), errors.WSAEADDRNOTAVAIL)
+		}},
+		check{name: "udp-connect-and-disconnect", run: func(c *checker) {
+			u := c.sock(socket.AF_INET, socket.SOCK_DGRAM)
+			c.expect("connect UDP", c.connect(u, sockaddr.Inet4(127, 0, 0, 1, 9)), 0)
+			c.expect("connect UDP again", c.connect(u, sockaddr.Inet4(127, 0, 0, 1, 10)), 0)
+			b := make([]byte, 16)
+			n := int32(16)
+			c.expect("getpeername of connected UDP", c.api.Getpeername(u, b, &n), 0)
+			unspec := make([]byte, 16)
+			c.expect("connect AF_UNSPEC", c.api.Connect(u, unspec, 16), 0)
+			n = 16
+			c.expect("getpeername after AF_UNSPEC", c.api.Getpeername(u, b, &n), errors.WSAENOTCONN)
+			c.expect("SO_TYPE set on UDP", c.setInt(u, socket.SOL_SOCKET, socket.SO_TYPE, 1), errors.WSAEINVAL)
+			c.expect("shutdown unconnected UDP", c.api.Shutdown(u, socket.SD_SEND), 0)
+		}},
+		check{name: "names-and-shutdown-arguments", run: func(c *checker) {
+			l, addr := c.listener()
+			cl := c.sock(socket.AF_INET, socket.SOCK_STREAM)
+			c.ok("connect", c.connect(cl, addr))
+			a, err := c.api.Accept(l, nil, nil)
+			c.ok("accept", err)
+			c.open = append(c.open, a)
+			b := make([]byte, 16)
+			n := int32(8)
+			c.expect("getsockname with namelen 8", c.api.Getsockname(cl, b, &n), errors.WSAEFAULT)
+			n = 0
+			c.expect("getpeername with namelen 0", c.api.Getpeername(cl, b, &n), errors.WSAEFAULT)
+			c.expect("shutdown how=3", c.api.Shutdown(cl, 3), errors.WSAEINVAL)
+			c.expect("shutdown a listener", c.api.Shutdown(l, socket.SD_BOTH), errors.WSAENOTCONN)
+			c.expect("shutdown SD_SEND twice", c.api.Shutdown(cl, socket.SD_SEND), 0)
+			c.expect("shutdown SD_SEND twice", c.api.Shutdown(cl, socket.SD_SEND), 0)
+			c.expect("listen on a connected socket", c.api.Listen(cl, 1), errors.WSAEISCONN)
+			// A connection waits, so a Winsock that checked addrlen late would not block here.
+			other := c.sock(socket.AF_INET, socket.SOCK_STREAM)
+			c.ok("connect", c.connect(other, addr))
+			nn := int32(0)
+			_, err = c.api.Accept(l, make([]byte, 16), &nn)
+			c.expect("accept with addrlen 0", err, errors.WSAEFAULT)
+		}},
+		check{name: "v6only-after-bind", run: func(c *checker) {
+			s := c.sock(socket.AF_INET6, socket.SOCK_STREAM)
+			c.ok("bind ::1", c.bind(s, sockaddr.Addr{Family: sockaddr.AF_INET6, IP: netipLoopback6}))
+			c.expect("IPV6_V6ONLY after bind", c.setInt(s, socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0), errors.WSAEINVAL)
+		}},
+		check{name: "startup-version", run: func(c *checker) {
+			var d socket.WSAData
+			c.expect("WSAStartup(0.9)", c.api.WSAStartup(0x0900, &d), errors.WSAVERNOTSUPPORTED)
+		}},
+		check{name: "connectex", run: func(c *checker) {
+			_, addr := c.listener()
+			b := addr.Encode()
+			s := c.sock(socket.AF_INET, socket.SOCK_STREAM)
+			c.ok("bind", c.bind(s, sockaddr.Inet4(0, 0, 0, 0, 0)))
+			c.expect("ConnectEx with a NULL OVERLAPPED", c.api.ConnectEx(s, b, int32(len(b)), nil), errors.ERROR_INVALID_PARAMETER)
+			var ov socket.Overlapped
+			err := c.api.ConnectEx(s, b, int32(len(b)), &ov)
+			if err != nil && !stderrors.Is(err, errors.ERROR_IO_PENDING) {
+				c.fatalf("ConnectEx: %v, want success or ERROR_IO_PENDING", err)
+			}
+			_, err = c.api.WSAGetOverlappedResult(s, &ov, true)
+			c.expect("ConnectEx completes", err, 0)
+			nb := make([]byte, 16)
+			n := int32(16)
+			c.expect("getpeername before SO_UPDATE_CONNECT_CONTEXT", c.api.Getpeername(s, nb, &n), errors.WSAENOTCONN)
+			c.expect("connect after ConnectEx", c.connect(s, addr), errors.WSAEINVAL)
+			c.ok("SO_UPDATE_CONNECT_CONTEXT", c.api.Setsockopt(s, socket.SOL_SOCKET, socket.SO_UPDATE_CONNECT_CONTEXT, nil, 0))
+			n = 16
+			c.expect("getpeername after SO_UPDATE_CONNECT_CONTEXT", c.api.Getpeername(s, nb, &n), 0)
+		}},
+	)
+}
