@@ -4,8 +4,8 @@ package client
 
 import (
 	"github.com/wsssim/wsssim/policy"
-	"github.com/wsssim/wsssim/socket"
 	"github.com/wsssim/wsssim/sockaddr"
+	"github.com/wsssim/wsssim/socket"
 )
 
 // DialSecure opens a TCP socket that must be encrypted and connects it: security must be

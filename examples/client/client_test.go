@@ -4,11 +4,11 @@ import (
 	"errors"
 	"testing"
 
-	"github.com/wsssim/wsssim/examples/client"
 	wsserr "github.com/wsssim/wsssim/errors"
+	"github.com/wsssim/wsssim/examples/client"
 	"github.com/wsssim/wsssim/sim"
-	"github.com/wsssim/wsssim/socket"
 	"github.com/wsssim/wsssim/sockaddr"
+	"github.com/wsssim/wsssim/socket"
 )
 
 func TestDialSecure(t *testing.T) {

@@ -14,8 +14,8 @@ import (
 	"github.com/wsssim/wsssim/errors"
 	"github.com/wsssim/wsssim/policy"
 	"github.com/wsssim/wsssim/sim"
-	"github.com/wsssim/wsssim/socket"
 	"github.com/wsssim/wsssim/sockaddr"
+	"github.com/wsssim/wsssim/socket"
 )
 
 func main() {
