@@ -1,0 +1,130 @@
+// Command wsssim runs, traces, explains, fuzzes and draws Winsock call sequences against
+// wsssim's simulated Windows hosts (and, on Windows, the real Winsock).
+//
+// Usage:
+//
+//	wsssim <command> [arguments]
+//
+// Run "wsssim help" for the commands.
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"strings"
+)
+
+// Exit codes, as the scenario runner documents them.
+const (
+	exitOK    = 0 // every expectation held
+	exitFail  = 1 // an expectation failed (or the fuzzer found a violation)
+	exitUsage = 2 // unusable input: bad flags, unreadable or malformed files
+)
+
+// command is one subcommand.
+type command struct {
+	name    string
+	summary string
+	usage   string
+	run     func(args []string, stdout, stderr io.Writer) int
+}
+
+var commands = map[string]*command{}
+
+func register(c *command) { commands[c.name] = c }
+
+func main() { os.Exit(Main(os.Args[1:], os.Stdout, os.Stderr)) }
+
+// Main runs the command line args and returns the exit code; tests call it directly.
+func Main(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		usage(stderr)
+		return exitUsage
+	}
+	switch args[0] {
+	case "help", "-h", "-help", "--help":
+		if len(args) > 1 {
+			if c, ok := commands[args[1]]; ok {
+				fmt.Fprintf(stdout, "usage: wsssim %s\n\n%s\n", c.usage, c.summary)
+				return exitOK
+			}
+			fmt.Fprintf(stderr, "wsssim help %s: unknown command\n", args[1])
+			return exitUsage
+		}
+		usage(stdout)
+		return exitOK
+	}
+	c, ok := commands[args[0]]
+	if !ok {
+		fmt.Fprintf(stderr, "wsssim %s: unknown command\n", args[0])
+		if s := nearest(args[0], commandNames()); s != "" {
+			fmt.Fprintf(stderr, "did you mean wsssim %s?\n", s)
+		}
+		fmt.Fprintln(stderr, "Run 'wsssim help' for usage.")
+		return exitUsage
+	}
+	return c.run(args[1:], stdout, stderr)
+}
+
+func commandNames() []string {
+	names := make([]string, 0, len(commands))
+	for n := range commands {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+func usage(w io.Writer) {
+	fmt.Fprint(w, `wsssim simulates Windows sockets and the Winsock Secure Socket Extensions.
+It runs Winsock call sequences (.wss scenario files) against simulated Windows hosts,
+checks each call's result, and explains every answer with the rule that decided it.
+
+Usage:
+
+	wsssim <command> [arguments]
+
+The commands are:
+
+`)
+	for _, n := range commandNames() {
+		fmt.Fprintf(w, "\t%-10s %s\n", n, commands[n].summary)
+	}
+	fmt.Fprint(w, `
+Use "wsssim help <command>" for more information about a command.
+`)
+}
+
+// nearest returns the candidate closest to s by edit distance, if it is close enough to be a
+// plausible typo.
+func nearest(s string, candidates []string) string {
+	best, bestD := "", len(s)/2+2
+	for _, c := range candidates {
+		if d := editDistance(strings.ToLower(s), strings.ToLower(c)); d < bestD {
+			best, bestD = c, d
+		}
+	}
+	return best
+}
+
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
+}
