@@ -23,7 +23,8 @@ type Network struct {
 	pendingMu sync.Mutex
 	pending   []*connectAttempt
 
-	tracer  Tracer
+	// tracer is read on every call; an atomic pointer keeps the untraced path free of locks.
+	tracer  atomic.Pointer[Tracer]
 	seq     uint64
 	traceMu sync.Mutex
 }
@@ -137,9 +138,11 @@ func (n *Network) route(from *Host, dst netip.Addr) *Host {
 // SetTracer installs a tracer that receives every call made in the network (nil turns tracing
 // off, which is the default and the fast path).
 func (n *Network) SetTracer(t Tracer) {
-	n.traceMu.Lock()
-	n.tracer = t
-	n.traceMu.Unlock()
+	if t == nil {
+		n.tracer.Store(nil)
+		return
+	}
+	n.tracer.Store(&t)
 }
 
 // Host is one simulated Windows machine: its addresses, its port table and the applications

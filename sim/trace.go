@@ -83,11 +83,12 @@ func (l *TraceLog) String() string {
 
 // trace reports a finished call to the tracer, if one is installed.
 func (n *Network) trace(c *call, err error) {
-	n.traceMu.Lock()
-	defer n.traceMu.Unlock()
-	if n.tracer == nil {
+	tp := n.tracer.Load()
+	if tp == nil {
 		return
 	}
+	n.traceMu.Lock()
+	defer n.traceMu.Unlock()
 	n.seq++
 	e := Event{Seq: n.seq, App: c.app.Label(), Thread: c.t.id, Func: c.fn, Handle: c.h, Args: c.describe()}
 	if err != nil {
@@ -96,7 +97,7 @@ func (n *Network) trace(c *call, err error) {
 		}
 	}
 	e.Note = c.note(err)
-	n.tracer.Event(e)
+	(*tp).Event(e)
 }
 
 // describe formats the call's arguments. The security settings print through policy.Settings,
