@@ -31,10 +31,10 @@ var (
 		"the IP address is neither a wildcard nor one of this host's addresses",
 		"doc: bind — WSAEADDRNOTAVAIL: the specified address is not a valid address for this computer",
 		func(c *call) bool { return !c.addr.IsWildcard() && !c.app.host.owns(c.addr.IP) })
-	ruleBindUnix = rule("BIND-UNIX", "bind", errors.WSAEOPNOTSUPP,
-		"the socket is AF_UNIX: wsssim does not model AF_UNIX paths",
-		"wsssim limitation (AF_UNIX sockets can be created, configured and closed only)",
-		func(c *call) bool { return c.s.family == AF_UNIX })
+	ruleBindUnix = rule("BIND-UNSUPPORTED", "bind", errors.WSAEOPNOTSUPP,
+		"the socket is AF_UNIX or SOCK_RAW: wsssim does not model AF_UNIX paths or raw IP",
+		"wsssim limitation (such sockets can be created, configured and closed only)",
+		func(c *call) bool { return c.s.family == AF_UNIX || c.s.typ == SOCK_RAW })
 
 	ruleBindInUse = rule("BIND-INUSE", "bind", errors.WSAEADDRINUSE,
 		"another socket holds the address and port, and Microsoft's tables say the two binds conflict",

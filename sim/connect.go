@@ -103,10 +103,12 @@ var (
 		func(c *call) bool { return c.s.isStream() && c.s.state == StateConnected })
 	ruleConnectAddrNotAvail = rule("CONNECT-ADDRNOTAVAIL", "connect", errors.WSAEADDRNOTAVAIL,
 		"the remote address is a wildcard (0.0.0.0 or ::) or the remote port is 0",
-		"doc: connect — WSAEADDRNOTAVAIL: the remote address is not a valid address (such as INADDR_ANY or in6addr_any), or port 0",
-		func(c *call) bool {
-			return c.addr.Family != sockaddr.AF_UNSPEC && (c.addr.IsWildcard() || c.addr.Port == 0)
-		})
+		"doc: connect — WSAEADDRNOTAVAIL: the remote address is not a valid address (such as INADDR_ANY or in6addr_any), or port 0 (connection-oriented sockets; a datagram socket connected to an all-zero address is disconnected instead)",
+		func(c *call) bool { return c.s.isStream() && (c.addr.IsWildcard() || c.addr.Port == 0) })
+	ruleConnectMappedV6Only = rule("CONNECT-MAPPED-V6ONLY", "connect", errors.WSAENETUNREACH,
+		"an IPv4-mapped destination from an AF_INET6 socket with IPV6_V6ONLY on: such a socket has no IPv4 path",
+		"doc: Dual-Stack Sockets — IPv4-mapped addresses reach IPv4 only when IPV6_V6ONLY is 0 [INFER: WSAENETUNREACH]",
+		func(c *call) bool { return c.addr.IsV4Mapped() && c.s.has(bitV6Only) })
 
 	ruleConnectRefused = rule("CONNECT-REFUSED", "connect", errors.WSAECONNREFUSED,
 		"nothing listens on the destination address and port, or the listener's backlog is full",
@@ -117,7 +119,7 @@ var (
 		"doc: connect — WSAETIMEDOUT: an attempt to connect timed out without establishing a connection",
 		nil)
 	ruleConnectNoRoute = rule("CONNECT-NETUNREACH", "connect", errors.WSAENETUNREACH,
-		"the host has no address of the destination's family to send from",
+		"no local address can reach the destination: the host has no address of its family, or the socket is bound to loopback (or to another IP version) and the destination is elsewhere",
 		"doc: connect — WSAENETUNREACH: the network cannot be reached from this host at this time",
 		nil)
 	ruleConnectWouldBlock = rule("CONNECT-WOULDBLOCK", "connect", errors.WSAEWOULDBLOCK,
@@ -150,11 +152,11 @@ var (
 var (
 	chainConnect = chain("connect", ruleNotInitialised, ruleNotSocket, ruleConnectUnix, ruleConnectFault,
 		ruleConnectFamily, ruleConnectListening, ruleConnectAfterConnectEx, ruleConnectAlready, ruleConnectIsConn,
-		ruleConnectAddrNotAvail)
+		ruleConnectAddrNotAvail, ruleConnectMappedV6Only)
 	chainWSAConnect = chain("WSAConnect", chainConnect...)
 	chainConnectEx  = chain("ConnectEx", ruleNotInitialised, ruleNotSocket, ruleConnectExNullOverlapped,
 		ruleConnectUnix, ruleConnectFault, ruleConnectFamily, ruleConnectExNotStream, ruleConnectListening,
-		ruleConnectExConnecting, ruleConnectIsConn, ruleConnectExUnbound, ruleConnectAddrNotAvail)
+		ruleConnectExConnecting, ruleConnectIsConn, ruleConnectExUnbound, ruleConnectAddrNotAvail, ruleConnectMappedV6Only)
 )
 
 // Connect is connect(s, name, namelen).
@@ -221,6 +223,7 @@ func connectEffect(c *call) error {
 	}
 	if c.fn == "ConnectEx" || s.has(bitNonBlocking) {
 		s.state = StateConnecting
+		s.peer = c.addr // getpeername reports the target while a connect() is in flight
 		s.set(bitViaConnectEx, c.fn == "ConnectEx")
 		a := &connectAttempt{s: s, result: result, ov: c.ov}
 		s.attempt = a
@@ -240,9 +243,11 @@ func connectEffect(c *call) error {
 	return nil
 }
 
-// associate sets or clears a datagram socket's default peer.
+// associate sets or clears a datagram socket's default peer. AF_UNSPEC, or an all-zero IP,
+// dissolves the association (the connect page: "if the address parameter of the name structure
+// is all zeros, the socket will be disconnected").
 func (s *Socket) associate(dst sockaddr.Addr) error {
-	if dst.Family == sockaddr.AF_UNSPEC {
+	if dst.Family == sockaddr.AF_UNSPEC || dst.IsWildcard() {
 		s.peer = sockaddr.Addr{}
 		if s.hasLocal() {
 			s.state = StateBound
@@ -268,11 +273,17 @@ func (s *Socket) associate(dst sockaddr.Addr) error {
 // would: loopback for loopback, the destination itself for one of the host's own addresses, and
 // otherwise the host's first address of the destination's family.
 func (s *Socket) sourceFor(dst sockaddr.Addr) (sockaddr.Addr, bool) {
-	if !s.local.IsWildcard() {
-		return s.local, true
-	}
 	host := s.app.host
 	ip := dst.IP.Unmap()
+	if !s.local.IsWildcard() {
+		// A specific local address only reaches destinations of its IP version, and loopback
+		// only reaches this host.
+		local := s.local.IP.Unmap()
+		if local.Is4() != ip.Is4() || (local.IsLoopback() && !host.owns(ip)) {
+			return sockaddr.Addr{}, false
+		}
+		return s.local, true
+	}
 	var src netip.Addr
 	switch {
 	case ip.IsLoopback():
@@ -327,8 +338,6 @@ func (s *Socket) handshake(dst sockaddr.Addr) *Rule {
 	}
 	srv := &Socket{
 		app: l.app, family: l.family, typ: l.typ, proto: l.proto, state: StateConnected,
-		bits:     l.bits &^ (bitImplicit | bitShutSend | bitShutRecv | bitReset),
-		settings: l.settings,
 		local:    asSeenBy(l, dst),
 		peer:     asSeenBy(l, src),
 		accepted: entry,
@@ -380,18 +389,20 @@ func (n *Network) Settle() {
 	n.pendingMu.Unlock()
 	for _, a := range pending {
 		a.s.mu.Lock()
-		if a.s.attempt == a && a.s.state == StateConnecting {
+		current := a.s.attempt == a && a.s.state == StateConnecting
+		if current {
 			a.s.attempt = nil
 			if a.result == nil {
 				a.s.state = StateConnected
 			} else {
 				a.s.state = StateBound
+				a.s.peer = sockaddr.Addr{}
 				a.s.soErr = a.result.Code
 				a.s.set(bitViaConnectEx, false)
 			}
 		}
 		a.s.mu.Unlock()
-		if a.ov != nil {
+		if current && a.ov != nil {
 			a.ov.complete(a.result, 0)
 		}
 	}
@@ -451,6 +462,10 @@ func acceptEffect(c *call) error {
 	srv := l.listenq.ready[0]
 	l.listenq.ready[0] = nil
 	l.listenq.ready = l.listenq.ready[1:]
+	// accept's socket "has the same properties as socket s" (the accept page): those of the
+	// listener now, not when the handshake completed.
+	srv.bits = l.bits &^ (bitImplicit | bitShutSend | bitShutRecv | bitReset | bitViaConnectEx)
+	srv.settings = l.settings
 	srv.handle = srv.app.newHandle()
 	srv.app.handles.put(srv.handle, srv)
 	c.outHandle, c.outAddr = srv.handle, srv.peer

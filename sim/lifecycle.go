@@ -134,6 +134,11 @@ func resolvedProtocol(af, typ, proto int32) int32 {
 	return proto
 }
 
+var ruleCloseAborts = rule("CLOSE-ABORTS-PENDING", "closesocket", errors.WSA_OPERATION_ABORTED,
+	"the socket was closed while an overlapped operation on it (ConnectEx) was pending: the OVERLAPPED completes with this code",
+	"doc: closesocket — pending overlapped operations are cancelled (WSA_OPERATION_ABORTED); Wine sock.c: pending I/O on close completes with ERROR_OPERATION_ABORTED",
+	nil)
+
 var (
 	chainStartup   = chain("WSAStartup", ruleStartupVersion, ruleStartupFault)
 	chainCleanup   = chain("WSACleanup", ruleCleanupNotInit)
@@ -191,13 +196,23 @@ func (t *Thread) WSACleanup() error {
 	return t.run(c, chainCleanup, cleanupEffect)
 }
 
+// cleanupEffect decrements the count only if it is still positive, so that concurrent
+// WSACleanup calls cannot both pass the rule check and drive the count below zero.
 func cleanupEffect(c *call) error {
-	if c.app.startups.Add(-1) == 0 {
-		for _, h := range c.app.handles.all() {
-			c.app.closeHandle(h)
+	for {
+		n := c.app.startups.Load()
+		if n <= 0 {
+			return ruleCleanupNotInit.err
+		}
+		if c.app.startups.CompareAndSwap(n, n-1) {
+			if n == 1 {
+				for _, h := range c.app.handles.all() {
+					c.app.closeHandle(h)
+				}
+			}
+			return nil
 		}
 	}
-	return nil
 }
 
 // Socket is socket(af, type, protocol). The socket has the overlapped attribute, as sockets
@@ -292,6 +307,13 @@ func (s *Socket) closeLocked() {
 			host.releaseSocket()
 		}
 		s.listenq = nil
+	}
+	if a := s.attempt; a != nil {
+		// Pending overlapped work ends with WSA_OPERATION_ABORTED when its socket closes.
+		s.attempt = nil
+		if a.ov != nil {
+			a.ov.complete(ruleCloseAborts, 0)
+		}
 	}
 	s.dropConnection()
 	s.state = StateClosed

@@ -17,7 +17,7 @@ var (
 	ruleNameShort = rule("GETSOCKNAME-FAULT-LEN", "getsockname", errors.WSAEFAULT,
 		"*namelen is smaller than the address",
 		"doc: getsockname — WSAEFAULT: namelen is too small; Wine sock.c test_getsockname",
-		func(c *call) bool { return c.n < int64(sockaddr.Family(c.s.family).Size()) || c.n > int64(len(c.buf)) })
+		func(c *call) bool { return c.n < int64(addrSize(c.s.local)) || c.n > int64(len(c.buf)) })
 
 	rulePeerNull = rule("GETPEERNAME-FAULT-NULL", "getpeername", errors.WSAEFAULT,
 		"name or namelen is NULL",
@@ -36,7 +36,7 @@ var (
 	rulePeerShort = rule("GETPEERNAME-FAULT-LEN", "getpeername", errors.WSAEFAULT,
 		"*namelen is smaller than the address",
 		"doc: getpeername — WSAEFAULT: namelen is too small; Wine sock.c test_getpeername (namelen 0)",
-		func(c *call) bool { return c.n < int64(sockaddr.Family(c.s.family).Size()) || c.n > int64(len(c.buf)) })
+		func(c *call) bool { return c.n < int64(addrSize(c.s.peer)) || c.n > int64(len(c.buf)) })
 
 	ruleShutdownNotConn = rule("SHUTDOWN-NOTCONN", "shutdown", errors.WSAENOTCONN,
 		"a connection-oriented socket that is not connected (a listener included)",
@@ -79,6 +79,14 @@ func (t *Thread) nameCall(fn string, rules []*Rule, h Handle, name []byte, namel
 		*namelen = int32(c.outAddr.PutInto(name))
 	}
 	return err
+}
+
+// addrSize is the size of the sockaddr an address is returned in.
+func addrSize(a sockaddr.Addr) int {
+	if n := a.Family.Size(); n > 0 {
+		return n
+	}
+	return sockaddr.SizeofSockaddr
 }
 
 func nameEffect(c *call) error {

@@ -28,8 +28,10 @@ func levelKnown(level int32) bool {
 	return false
 }
 
+// optionReadOnly reports the options setsockopt refuses. SO_ERROR is not one of them: Windows
+// accepts a value and keeps it (Wine sock.c test_set_getsockopt).
 func optionReadOnly(level, opt int32) bool {
-	return level == SOL_SOCKET && (opt == SO_ACCEPTCONN || opt == SO_TYPE || opt == SO_ERROR)
+	return level == SOL_SOCKET && (opt == SO_ACCEPTCONN || opt == SO_TYPE)
 }
 
 // optionIsBool reports the SOL_SOCKET BOOL options, which Windows reads with any optlen: a
@@ -69,9 +71,13 @@ var (
 		"Wine sock.c test_set_getsockopt: setsockopt(SO_TYPE) on a UDP socket fails with WSAEINVAL",
 		func(c *call) bool { return c.level == SOL_SOCKET && c.opt == SO_TYPE && c.s.isDgram() })
 	ruleOptReadOnly = rule("SOCKOPT-READONLY", "setsockopt", errors.WSAENOPROTOOPT,
-		"SO_ACCEPTCONN, SO_TYPE and SO_ERROR can only be read",
+		"SO_ACCEPTCONN and SO_TYPE can only be read",
 		"Wine sock.c test_set_getsockopt: setsockopt(SO_ACCEPTCONN) and setsockopt(SO_TYPE) on TCP → WSAENOPROTOOPT",
 		func(c *call) bool { return optionReadOnly(c.level, c.opt) })
+	ruleOptNegativeLen = rule("SOCKOPT-LEN-NEGATIVE", "setsockopt", errors.WSAENOBUFS,
+		"optlen is negative for an option that is not at level SOL_SOCKET (SOL_SOCKET options read an int whatever the length)",
+		"Wine sock.c test_set_getsockopt: optlen -1 succeeds for SOL_SOCKET options and fails with WSAENOBUFS for the others",
+		func(c *call) bool { return c.n < 0 && c.level != SOL_SOCKET })
 	ruleOptLen = rule("SOCKOPT-LEN", "setsockopt", errors.WSAEFAULT,
 		"optlen is smaller than an int (4 bytes) for an option that is not a SOL_SOCKET BOOL, or larger than the buffer really holds",
 		"doc: setsockopt — WSAEFAULT: optlen is too small; Wine sock.c test_set_getsockopt (BOOL options accept short lengths)",
@@ -125,7 +131,7 @@ var (
 
 var (
 	chainSetsockopt = chain("setsockopt", ruleNotInitialised, ruleNotSocket, ruleOptNull, ruleOptLevel,
-		ruleOptUnknown, ruleOptTypeOnDgram, ruleOptReadOnly, ruleOptLen, ruleOptV6OnlyBound, ruleOptExclusiveConflict)
+		ruleOptUnknown, ruleOptTypeOnDgram, ruleOptReadOnly, ruleOptNegativeLen, ruleOptLen, ruleOptV6OnlyBound, ruleOptExclusiveConflict)
 	chainGetsockopt = chain("getsockopt", ruleNotInitialised, ruleNotSocket, ruleGetOptNull, ruleGetOptLevel,
 		ruleGetOptUnknown, ruleGetOptLen)
 )
@@ -152,6 +158,8 @@ func setsockoptEffect(c *call) error {
 		c.s.set(bitV6Only, on)
 	case c.level == SOL_SOCKET && c.opt == SO_UPDATE_CONNECT_CONTEXT:
 		c.s.set(bitViaConnectEx, false)
+	case c.level == SOL_SOCKET && c.opt == SO_ERROR:
+		c.s.soErr = errors.Errno(c.optValue())
 	}
 	return nil
 }

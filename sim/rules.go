@@ -71,19 +71,43 @@ func RuleByID(id string) (*Rule, bool) {
 	return nil, false
 }
 
-// RulesFor returns the rules of one function in the order its calls check them, with the shared
-// rules it uses.
+// RulesFor returns the rules of one function: its checks in the order its calls run them, then
+// the outcomes the model can report for it (some registered under another function, such as
+// the implicit bind's conflicts for connect and sendto).
 func RulesFor(fn string) []*Rule {
-	if c, ok := chains[fn]; ok {
-		out := append([]*Rule(nil), c...)
-		for _, r := range ruleTable {
-			if r.Func == fn && r.IsOutcome() {
-				out = append(out, r)
-			}
-		}
-		return out
+	c, ok := chains[fn]
+	if !ok {
+		return nil
 	}
-	return nil
+	out := append([]*Rule(nil), c...)
+	return append(out, outcomeRules[fn]...)
+}
+
+// outcomeRules lists, per function, the outcome rules its effect can return.
+var outcomeRules = map[string][]*Rule{}
+
+func outcomes(fn string, rules ...*Rule) {
+	for _, r := range rules {
+		if !r.IsOutcome() {
+			panic(fmt.Sprintf("sim: check rule %s listed as an outcome of %s", r.ID, fn))
+		}
+	}
+	outcomeRules[fn] = rules
+}
+
+func init() {
+	implicitBind := []*Rule{ruleBindInUse, ruleBindAccess, ruleBindNoPorts}
+	connectResults := []*Rule{ruleConnectRefused, ruleConnectUnreachable, ruleConnectNoRoute}
+	outcomes("socket", ruleSocketLimit)
+	outcomes("WSASocket", ruleSocketLimit)
+	outcomes("bind", implicitBind...)
+	outcomes("connect", append(append([]*Rule{ruleConnectWouldBlock}, connectResults...), implicitBind...)...)
+	outcomes("WSAConnect", append(append([]*Rule{ruleConnectWouldBlock}, connectResults...), implicitBind...)...)
+	outcomes("ConnectEx", ruleConnectExPending)
+	outcomes("WSAGetOverlappedResult", append([]*Rule{ruleOvIncomplete, ruleOvNotStarted, ruleCloseAborts}, connectResults...)...)
+	outcomes("accept", ruleAcceptWouldBlock)
+	outcomes("sendto", implicitBind...)
+	outcomes("closesocket")
 }
 
 // RulesReturning lists the rules that give a code.

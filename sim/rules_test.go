@@ -75,6 +75,9 @@ var ruleCases = map[string]func(f *fixture) error{
 	"SOCKOPT-READONLY": func(f *fixture) error {
 		return f.th.SetsockoptInt(f.tcp(), sim.SOL_SOCKET, sim.SO_ACCEPTCONN, 1)
 	},
+	"SOCKOPT-LEN-NEGATIVE": func(f *fixture) error {
+		return f.th.Setsockopt(f.tcp6(), sim.IPPROTO_IPV6, sim.IPV6_V6ONLY, []byte{0, 0, 0, 0}, -1)
+	},
 	"SOCKOPT-LEN": func(f *fixture) error {
 		return f.th.Setsockopt(f.tcp6(), sim.IPPROTO_IPV6, sim.IPV6_V6ONLY, []byte{0, 0, 0, 0}, 2)
 	},
@@ -104,8 +107,8 @@ var ruleCases = map[string]func(f *fixture) error{
 		return f.th.Getsockopt(f.tcp(), sim.SOL_SOCKET, sim.SO_ERROR, make([]byte, 4), &n)
 	},
 	"IOCTLSOCKET-CMD": func(f *fixture) error { return f.th.Ioctlsocket(f.tcp(), 0x4004667f, 0) },
-	"BIND-UNIX": func(f *fixture) error {
-		return f.th.BindAddr(f.sock(f.th, sim.AF_UNIX, sim.SOCK_STREAM), v4("127.0.0.1:1"))
+	"BIND-UNSUPPORTED": func(f *fixture) error {
+		return f.th.BindAddr(f.sock(f.th, sim.AF_INET, sim.SOCK_RAW), v4("127.0.0.1:1"))
 	},
 	"BIND-FAULT": func(f *fixture) error {
 		b := v4("127.0.0.1:80").Encode()
@@ -188,6 +191,25 @@ var ruleCases = map[string]func(f *fixture) error{
 		return f.th.ConnectAddr(c, v4("127.0.0.1:5000"))
 	},
 	"CONNECT-ADDRNOTAVAIL": func(f *fixture) error { return f.th.ConnectAddr(f.tcp(), v4("0.0.0.0:80")) },
+	"CONNECT-MAPPED-V6ONLY": func(f *fixture) error {
+		f.listener(f.th, "127.0.0.1:8100")
+		return f.th.ConnectAddr(f.tcp6(), v4("[::ffff:127.0.0.1]:8100"))
+	},
+	"SENDTO-MAPPED-V6ONLY": func(f *fixture) error {
+		_, err := f.th.SendtoAddr(f.sock(f.th, sim.AF_INET6, sim.SOCK_DGRAM), []byte("x"), v4("[::ffff:127.0.0.1]:9"))
+		return err
+	},
+	"CLOSE-ABORTS-PENDING": func(f *fixture) error {
+		s := f.tcp()
+		f.ok(f.th.BindAddr(s, v4("0.0.0.0:0")))
+		var ov sim.Overlapped
+		requireRule(f.t, "CONNECTEX-PENDING", f.th.ConnectEx(s, v4("127.0.0.1:80").Encode(), 16, &ov))
+		f.ok(f.th.Closesocket(s))
+		f.net.Settle()
+		done, err := ov.Completed()
+		require.True(f.t, done)
+		return err
+	},
 	"CONNECT-REFUSED":      func(f *fixture) error { return f.th.ConnectAddr(f.tcp(), v4("127.0.0.1:81")) },
 	"CONNECT-UNREACHABLE":  func(f *fixture) error { return f.th.ConnectAddr(f.tcp(), v4("10.9.9.9:80")) },
 	"CONNECT-NETUNREACH": func(f *fixture) error {
@@ -569,4 +591,79 @@ func TestStartupIsCountedAndCleanupClosesSockets(t *testing.T) {
 	f.ok(f.th.WSAStartup(0x0202, &d))
 	requireRule(t, "GEN-NOTSOCK", f.th.Listen(s, 1)) // the last cleanup closed it
 	assert.Zero(t, f.h.App().Sockets())
+}
+
+// Regressions found by the state-machine test.
+func TestAcceptedSocketsHaveALocalAddress(t *testing.T) {
+	f := newFixture(t)
+	c, a := f.connected()
+	name, err := f.th.SocketName(a)
+	require.NoError(t, err)
+	assert.Equal(t, "127.0.0.1:5000", name.String())
+	requireRule(t, "BIND-TWICE", f.th.BindAddr(a, v4("127.0.0.1:6000")))
+	peer, err := f.th.PeerName(a)
+	require.NoError(t, err)
+	mine, _ := f.th.SocketName(c)
+	assert.Equal(t, mine, peer)
+}
+
+func TestLoopbackBoundSocketsCannotReachOtherHosts(t *testing.T) {
+	f := newFixture(t)
+	f.listener(f.farT, "10.0.0.3:80")
+	s := f.tcp()
+	f.ok(f.th.BindAddr(s, v4("127.0.0.1:0")))
+	requireRule(t, "CONNECT-NETUNREACH", f.th.ConnectAddr(s, v4("10.0.0.3:80")))
+	u := f.tcp()
+	f.ok(f.th.ConnectAddr(u, v4("10.0.0.3:80")))
+	name, _ := f.th.SocketName(u)
+	assert.Equal(t, "10.0.0.2", name.IP.String(), "the source is the host's own address")
+}
+
+func TestSOErrorIsSettableAndClearedByReading(t *testing.T) {
+	f := newFixture(t)
+	s := f.tcp()
+	f.ok(f.th.SetsockoptInt(s, sim.SOL_SOCKET, sim.SO_ERROR, 1234))
+	v, err := f.th.GetsockoptInt(s, sim.SOL_SOCKET, sim.SO_ERROR)
+	require.NoError(t, err)
+	assert.Equal(t, int32(1234), v)
+	v, _ = f.th.GetsockoptInt(s, sim.SOL_SOCKET, sim.SO_ERROR)
+	assert.Zero(t, v)
+}
+
+func TestUDPConnectToAllZerosDisconnects(t *testing.T) {
+	f := newFixture(t)
+	u := f.udp()
+	f.ok(f.th.ConnectAddr(u, v4("127.0.0.1:9")))
+	_, err := f.th.PeerName(u)
+	require.NoError(t, err)
+	f.ok(f.th.ConnectAddr(u, v4("0.0.0.0:0")))
+	_, err = f.th.PeerName(u)
+	requireRule(t, "GETPEERNAME-NOTCONN", err)
+}
+
+func TestConcurrentCleanupsSucceedOncePerStartup(t *testing.T) {
+	for trial := 0; trial < 200; trial++ {
+		n := sim.NewNetwork()
+		app := n.MustAddHost("h").App()
+		start := make(chan struct{})
+		results := make(chan error, 8)
+		for i := 0; i < 8; i++ {
+			th := app.NewThread()
+			go func() {
+				<-start
+				results <- th.WSACleanup()
+			}()
+		}
+		close(start)
+		ok := 0
+		for i := 0; i < 8; i++ {
+			if <-results == nil {
+				ok++
+			}
+		}
+		require.Equal(t, 1, ok, "trial %d", trial)
+		var d sim.WSAData
+		require.NoError(t, app.Main().WSAStartup(0x0202, &d))
+		require.True(t, app.Initialised())
+	}
 }

@@ -14,6 +14,10 @@ var (
 		"a connection-oriented socket that is not connected",
 		"doc: sendto — WSAENOTCONN: the socket is not connected (connection-oriented sockets only); the address is ignored",
 		func(c *call) bool { return c.s.isStream() && c.s.state != StateConnected })
+	ruleSendtoMappedV6Only = rule("SENDTO-MAPPED-V6ONLY", "sendto", errors.WSAENETUNREACH,
+		"an IPv4-mapped destination from an AF_INET6 socket with IPV6_V6ONLY on: such a socket has no IPv4 path",
+		"doc: Dual-Stack Sockets — IPv4-mapped addresses reach IPv4 only when IPV6_V6ONLY is 0 [INFER: WSAENETUNREACH]",
+		func(c *call) bool { return c.s.isDgram() && !c.null && c.addr.IsV4Mapped() && c.s.has(bitV6Only) })
 	ruleSendtoUnix = rule("SENDTO-UNSUPPORTED", "sendto", errors.WSAEOPNOTSUPP,
 		"the socket is AF_UNIX or SOCK_RAW: wsssim does not model their traffic",
 		"wsssim limitation",
@@ -39,7 +43,7 @@ var (
 )
 
 var chainSendto = chain("sendto", ruleNotInitialised, ruleNotSocket, ruleSendtoUnix, ruleSendtoShutdown, ruleSendtoStreamNotConn,
-	ruleSendtoFault, ruleSendtoDestReq, ruleSendtoFamily, ruleSendtoAddrNotAvail)
+	ruleSendtoFault, ruleSendtoDestReq, ruleSendtoFamily, ruleSendtoAddrNotAvail, ruleSendtoMappedV6Only)
 
 // Sendto is sendto(s, buf, len, flags, to, tolen) and returns the bytes sent. On a
 // connection-oriented socket the destination is ignored, as on Windows. A datagram socket

@@ -94,7 +94,10 @@ func (s *Socket) isStream() bool  { return s.typ == SOCK_STREAM }
 func (s *Socket) isDgram() bool   { return s.typ == SOCK_DGRAM }
 func (s *Socket) isInet() bool    { return s.family == AF_INET || s.family == AF_INET6 }
 func (s *Socket) dualStack() bool { return s.family == AF_INET6 && !s.has(bitV6Only) }
-func (s *Socket) hasLocal() bool  { return s.entry != nil }
+
+// hasLocal reports a local address: a port entry of its own, or (for an accepted socket) the
+// listener's address it was accepted on.
+func (s *Socket) hasLocal() bool { return s.entry != nil || s.accepted != nil }
 func (s *Socket) portsProto() ports.Proto {
 	if s.isDgram() {
 		return ports.UDP

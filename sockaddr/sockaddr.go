@@ -261,13 +261,15 @@ func DecodeStorage(b []byte) (Addr, errors.Errno) {
 }
 
 // PutInto writes the address's SOCKADDR_IN or SOCKADDR_IN6 into b and returns the structure's
-// size. b must hold that many bytes.
+// size. A b shorter than that gets the structure's first len(b) bytes, as a C caller's short
+// buffer would.
 func (a Addr) PutInto(b []byte) int {
 	size := a.Family.Size()
 	if size == 0 {
 		size = SizeofSockaddr
 	}
-	clear(b[:size])
-	a.put(b)
+	var full [SizeofSockaddrStorage]byte
+	a.put(full[:])
+	copy(b, full[:size])
 	return size
 }
