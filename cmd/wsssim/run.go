@@ -1,0 +1,324 @@
+package main
+
+import (
+	"encoding/json"
+	"encoding/xml"
+	"flag"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/wsssim/wsssim/scenario"
+)
+
+func init() {
+	register(&command{
+		name:    "run",
+		summary: "run .wss scenario files and check every call's result",
+		usage:   "run [--format text|json|junit] [--trace] [--backend sim|native] FILE|DIR...",
+		run:     runRun,
+	})
+}
+
+// fileResult is one scenario file's outcome, as every output format reports it.
+type fileResult struct {
+	path   string
+	result *scenario.Result // nil when the file could not be read or parsed
+	err    error            // why the file is unusable
+}
+
+func (f fileResult) status() string {
+	switch {
+	case f.err != nil || (f.result != nil && f.result.Err != nil):
+		return "error"
+	case f.result.Skipped != "":
+		return "skipped"
+	case f.result.Passed():
+		return "passed"
+	}
+	return "failed"
+}
+
+func runRun(args []string, stdout, stderr io.Writer) int {
+	fset := flag.NewFlagSet("run", flag.ContinueOnError)
+	fset.SetOutput(stderr)
+	format := fset.String("format", "text", "output format: text, json (JSON lines) or junit (JUnit XML)")
+	trace := fset.Bool("trace", false, "print every call with its result and the rule that decided it")
+	backendName := fset.String("backend", "sim", "sim (the simulator) or native (the real Winsock; Windows only)")
+	if err := fset.Parse(args); err != nil {
+		return exitUsage
+	}
+	if fset.NArg() == 0 {
+		fmt.Fprintln(stderr, "usage: wsssim run [--format text|json|junit] [--trace] [--backend sim|native] FILE|DIR...")
+		return exitUsage
+	}
+	switch *format {
+	case "text", "json", "junit":
+	default:
+		fmt.Fprintf(stderr, "wsssim run: unknown format %q (text, json or junit)\n", *format)
+		return exitUsage
+	}
+	var backend scenario.Backend
+	switch *backendName {
+	case "sim":
+		backend = scenario.SimBackend()
+	case "native":
+		api, err := nativeAPI()
+		if err != nil {
+			fmt.Fprintln(stderr, "wsssim run:", err)
+			return exitUsage
+		}
+		backend = scenario.NativeBackend(api)
+	default:
+		fmt.Fprintf(stderr, "wsssim run: unknown back end %q (sim or native)\n", *backendName)
+		return exitUsage
+	}
+	files, err := scenarioFiles(fset.Args())
+	if err != nil {
+		fmt.Fprintln(stderr, "wsssim run:", err)
+		return exitUsage
+	}
+
+	var traceOut io.Writer
+	if *trace && *format == "text" {
+		traceOut = stdout
+	}
+	results := make([]fileResult, 0, len(files))
+	for _, path := range files {
+		fr := fileResult{path: path}
+		script, err := scenario.ParseFile(path)
+		if err != nil {
+			fr.err = err
+		} else {
+			fr.result = scenario.Run(script, backend, scenario.Options{Trace: traceOut})
+		}
+		results = append(results, fr)
+	}
+
+	switch *format {
+	case "text":
+		writeText(stdout, stderr, results)
+	case "json":
+		writeJSON(stdout, results, *trace)
+	case "junit":
+		writeJUnit(stdout, results)
+	}
+	code := exitOK
+	for _, r := range results {
+		switch r.status() {
+		case "error":
+			return exitUsage
+		case "failed":
+			code = exitFail
+		}
+	}
+	return code
+}
+
+// scenarioFiles expands the arguments: files as given, directories to every .wss below them, in
+// lexical order so that runs are reproducible.
+func scenarioFiles(args []string) ([]string, error) {
+	var out []string
+	for _, a := range args {
+		info, err := os.Stat(a)
+		if err != nil {
+			return nil, err
+		}
+		if !info.IsDir() {
+			out = append(out, a)
+			continue
+		}
+		var found []string
+		err = filepath.WalkDir(a, func(p string, d fs.DirEntry, err error) error {
+			if err != nil {
+				return err
+			}
+			if !d.IsDir() && strings.HasSuffix(p, ".wss") {
+				found = append(found, p)
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+		if len(found) == 0 {
+			return nil, fmt.Errorf("%s: no .wss files", a)
+		}
+		sort.Strings(found)
+		out = append(out, found...)
+	}
+	return out, nil
+}
+
+func summary(results []fileResult) string {
+	var passed, failed, skipped int
+	for _, r := range results {
+		switch r.status() {
+		case "passed":
+			passed++
+		case "skipped":
+			skipped++
+		default:
+			failed++
+		}
+	}
+	s := fmt.Sprintf("%d passed, %d failed", passed, failed)
+	if skipped > 0 {
+		s += fmt.Sprintf(", %d skipped", skipped)
+	}
+	return s
+}
+
+func writeText(stdout, stderr io.Writer, results []fileResult) {
+	for _, r := range results {
+		switch {
+		case r.err != nil:
+			fmt.Fprintln(stderr, r.err)
+		case r.result.Err != nil:
+			fmt.Fprintln(stderr, r.result.Err)
+		case r.result.Skipped != "":
+			fmt.Fprintf(stdout, "%s: skipped: %s\n", r.path, r.result.Skipped)
+		default:
+			for _, f := range r.result.Failures() {
+				fmt.Fprintln(stdout, f.Message())
+			}
+		}
+	}
+	fmt.Fprintln(stdout, summary(results))
+}
+
+// jsonStep is one call in the JSON lines output.
+type jsonStep struct {
+	Type    string            `json:"type"`
+	File    string            `json:"file"`
+	Line    int               `json:"line"`
+	App     string            `json:"app,omitempty"`
+	Call    string            `json:"call"`
+	Got     string            `json:"got"`
+	Rule    string            `json:"rule,omitempty"`
+	Values  map[string]string `json:"values,omitempty"`
+	Failure string            `json:"failure,omitempty"`
+}
+
+// jsonFile closes each scenario file in the JSON lines output.
+type jsonFile struct {
+	Type    string   `json:"type"`
+	File    string   `json:"file"`
+	Status  string   `json:"status"`
+	Backend string   `json:"backend,omitempty"`
+	Reason  string   `json:"reason,omitempty"`
+	Errors  []string `json:"errors,omitempty"`
+	Failed  int      `json:"failed"`
+	Steps   int      `json:"steps"`
+}
+
+func writeJSON(stdout io.Writer, results []fileResult, allSteps bool) {
+	enc := json.NewEncoder(stdout)
+	for _, r := range results {
+		jf := jsonFile{Type: "file", File: r.path, Status: r.status()}
+		if r.err != nil {
+			jf.Errors = strings.Split(r.err.Error(), "\n")
+		} else {
+			jf.Backend, jf.Reason = r.result.Backend, r.result.Skipped
+			if r.result.Err != nil {
+				jf.Errors = strings.Split(r.result.Err.Error(), "\n")
+			}
+			for _, s := range r.result.Steps {
+				if !allSteps && s.Failure == "" {
+					continue
+				}
+				js := jsonStep{Type: "step", File: r.path, Line: s.Stmt.Pos.Line, App: s.App, Call: s.Stmt.Call,
+					Got: codeText(s), Values: s.Values, Failure: s.Failure}
+				if s.Rule != nil {
+					js.Rule = s.Rule.ID
+				}
+				_ = enc.Encode(js)
+			}
+			jf.Steps, jf.Failed = len(r.result.Steps), len(r.result.Failures())
+		}
+		_ = enc.Encode(jf)
+	}
+	var passed, failed, skipped int
+	for _, r := range results {
+		switch r.status() {
+		case "passed":
+			passed++
+		case "skipped":
+			skipped++
+		default:
+			failed++
+		}
+	}
+	_ = enc.Encode(map[string]any{"type": "summary", "passed": passed, "failed": failed, "skipped": skipped})
+}
+
+func codeText(s scenario.Step) string {
+	if s.Err == nil {
+		return "ok"
+	}
+	return s.Got.Name()
+}
+
+// JUnit XML, the subset CI systems read.
+type junitSuites struct {
+	XMLName xml.Name     `xml:"testsuites"`
+	Suites  []junitSuite `xml:"testsuite"`
+}
+
+type junitSuite struct {
+	Name     string      `xml:"name,attr"`
+	Tests    int         `xml:"tests,attr"`
+	Failures int         `xml:"failures,attr"`
+	Errors   int         `xml:"errors,attr"`
+	Skipped  int         `xml:"skipped,attr"`
+	Cases    []junitCase `xml:"testcase"`
+}
+
+type junitCase struct {
+	Name      string        `xml:"name,attr"`
+	Classname string        `xml:"classname,attr"`
+	Failure   *junitMessage `xml:"failure,omitempty"`
+	Error     *junitMessage `xml:"error,omitempty"`
+	Skipped   *junitMessage `xml:"skipped,omitempty"`
+}
+
+type junitMessage struct {
+	Message string `xml:"message,attr"`
+	Text    string `xml:",chardata"`
+}
+
+func writeJUnit(stdout io.Writer, results []fileResult) {
+	suite := junitSuite{Name: "wsssim", Tests: len(results)}
+	for _, r := range results {
+		c := junitCase{Name: r.path, Classname: "wsssim.scenario"}
+		switch r.status() {
+		case "error":
+			err := r.err
+			if err == nil {
+				err = r.result.Err
+			}
+			c.Error = &junitMessage{Message: "unusable scenario", Text: err.Error()}
+			suite.Errors++
+		case "skipped":
+			c.Skipped = &junitMessage{Message: r.result.Skipped}
+			suite.Skipped++
+		case "failed":
+			var lines []string
+			for _, f := range r.result.Failures() {
+				lines = append(lines, f.Message())
+			}
+			c.Failure = &junitMessage{Message: fmt.Sprintf("%d expectation(s) failed", len(lines)), Text: strings.Join(lines, "\n")}
+			suite.Failures++
+		}
+		suite.Cases = append(suite.Cases, c)
+	}
+	fmt.Fprint(stdout, xml.Header)
+	enc := xml.NewEncoder(stdout)
+	enc.Indent("", "  ")
+	_ = enc.Encode(junitSuites{Suites: []junitSuite{suite}})
+	fmt.Fprintln(stdout)
+}

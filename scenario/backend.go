@@ -1,0 +1,280 @@
+package scenario
+
+import (
+	"fmt"
+	"net/netip"
+	"strconv"
+	"strings"
+
+	"github.com/wsssim/wsssim/sim"
+	"github.com/wsssim/wsssim/socket"
+)
+
+// Backend is where a script runs: the simulator, or a real Winsock. The engine only talks to
+// socket.API, so the same scenario checks both, which is how wsssim shows it matches Windows.
+type Backend interface {
+	// Name is "sim", "native" …, for reports.
+	Name() string
+	// Open prepares the hosts and applications a script declares. It returns a *SkipError
+	// when the back end cannot run the script faithfully (several hosts on one real machine,
+	// say): such a script is reported as skipped, never as failed or passed.
+	Open(s *Script) (World, error)
+}
+
+// World is the hosts and applications of one run.
+type World interface {
+	// API returns the calls of an application, named as statements name it: "host" or
+	// "host/app".
+	API(who string) (socket.API, error)
+	// Settle lets connection attempts in flight complete (the settle statement).
+	Settle()
+	// Close releases what the run left behind.
+	Close()
+}
+
+// SkipError says why a back end cannot run a script.
+type SkipError struct{ Reason string }
+
+// Error returns the reason.
+func (e *SkipError) Error() string { return "skipped: " + e.Reason }
+
+// SimBackend runs scripts on a fresh simulated network per run, so runs never share state.
+func SimBackend() Backend { return simBackend{} }
+
+type simBackend struct{}
+
+// Name is "sim".
+func (simBackend) Name() string { return "sim" }
+
+// Open builds a fresh network for the script.
+func (simBackend) Open(s *Script) (World, error) {
+	w, err := NewSimWorld(s)
+	if err != nil {
+		return nil, err
+	}
+	return w, nil
+}
+
+// SimWorld is a simulated network built from a script's declarations. It is exported so that
+// tests and the CLI can reach the network (its sockets, its trace) after or during a run.
+type SimWorld struct {
+	net  *sim.Network
+	apis map[string]socket.API
+}
+
+// NewSimWorld builds the network a script declares: its hosts with their addresses (or the one
+// host "local" with only loopback), and its applications under their users.
+func NewSimWorld(s *Script) (*SimWorld, error) {
+	n := sim.NewNetwork()
+	w := &SimWorld{net: n, apis: map[string]socket.API{}}
+	hosts := s.Hosts
+	if len(hosts) == 0 {
+		hosts = []HostDecl{{Name: localHost}}
+	}
+	for _, hd := range hosts {
+		if _, err := n.AddHost(sim.HostConfig{Name: hd.Name, Addresses: hd.Addrs}); err != nil {
+			return nil, fmt.Errorf("%s: %w", hd.Pos.lineString(), err)
+		}
+	}
+	for _, ad := range s.Apps {
+		h, ok := n.Host(ad.Host)
+		if !ok {
+			return nil, fmt.Errorf("%s: app %s: no host %s", ad.Pos.lineString(), ad.Label(), ad.Host)
+		}
+		if _, err := h.NewApp(ad.Name, ad.User); err != nil {
+			return nil, fmt.Errorf("%s: %w", ad.Pos.lineString(), err)
+		}
+	}
+	return w, nil
+}
+
+// Network returns the simulated network, for inspection and tracing.
+func (w *SimWorld) Network() *sim.Network { return w.net }
+
+// App returns the simulated application a statement's WHO names.
+func (w *SimWorld) App(who string) (*sim.App, bool) {
+	hostName, appName, _ := strings.Cut(who, "/")
+	h, ok := w.net.Host(hostName)
+	if !ok {
+		return nil, false
+	}
+	return h.AppByName(appName)
+}
+
+// API returns the main thread of the named application.
+func (w *SimWorld) API(who string) (socket.API, error) {
+	if api, ok := w.apis[who]; ok {
+		return api, nil
+	}
+	app, ok := w.App(who)
+	if !ok {
+		return nil, fmt.Errorf("no application %q", who)
+	}
+	api := socket.Simulated(app.Main())
+	w.apis[who] = api
+	return api, nil
+}
+
+// Settle delivers the network's connection attempts in flight.
+func (w *SimWorld) Settle() { w.net.Settle() }
+
+// Close does nothing: the network is garbage once unreferenced.
+func (w *SimWorld) Close() {}
+
+// NativeOptions tunes NativeBackendWith.
+type NativeOptions struct {
+	// HasAddress reports whether the machine owns an address a script's host declares. Nil
+	// means no declared address is assumed present, so such scripts are skipped.
+	HasAddress func(netip.Addr) bool
+}
+
+// NativeBackend runs scripts on one real Winsock (or anything else behind socket.API). It only
+// takes a socket.API, so it builds on every OS; the CLI hands it socket.Native() on Windows.
+// Scripts that need more than one machine, applications under other users, or addresses it
+// cannot vouch for are skipped with the reason.
+//
+// The process should have no Winsock initialisation of its own while a script runs: Open calls
+// WSAStartup once (the scenario's implicit one) and Close undoes what the script left, closing
+// the sockets it left open, so counts and handles do not leak from one script to the next.
+func NativeBackend(api socket.API) Backend { return NativeBackendWith(api, NativeOptions{}) }
+
+// NativeBackendWith is NativeBackend with options.
+func NativeBackendWith(api socket.API, opts NativeOptions) Backend {
+	return nativeBackend{api: api, opts: opts}
+}
+
+type nativeBackend struct {
+	api  socket.API
+	opts NativeOptions
+}
+
+// Name is "native".
+func (nativeBackend) Name() string { return "native" }
+
+// Open skips what one real machine cannot run, then initialises Winsock once for the script.
+func (b nativeBackend) Open(s *Script) (World, error) {
+	if b.api == nil {
+		return nil, fmt.Errorf("native back end: no API")
+	}
+	if len(s.Hosts) > 1 {
+		names := make([]string, len(s.Hosts))
+		for i, h := range s.Hosts {
+			names[i] = h.Name
+		}
+		return nil, &SkipError{Reason: "needs " + strconv.Itoa(len(s.Hosts)) + " hosts (" + strings.Join(names, ", ") + "); the native back end is one machine"}
+	}
+	if len(s.Apps) > 0 {
+		a := s.Apps[0]
+		return nil, &SkipError{Reason: "runs application " + a.Label() + " as user " + a.User + "; the native back end is one process"}
+	}
+	for _, h := range s.Hosts {
+		for _, ip := range h.Addrs {
+			if b.opts.HasAddress == nil || !b.opts.HasAddress(ip) {
+				return nil, &SkipError{Reason: "needs address " + ip.String() + ", which this machine lacks"}
+			}
+		}
+	}
+	c := &countingAPI{API: b.api, open: map[socket.Handle]bool{}}
+	var d socket.WSAData
+	if err := b.api.WSAStartup(0x0202, &d); err != nil {
+		return nil, fmt.Errorf("native back end: WSAStartup: %w", err)
+	}
+	c.inits = 1
+	return &nativeWorld{api: c}, nil
+}
+
+type nativeWorld struct{ api *countingAPI }
+
+// API maps every WHO to the one real API (Open skipped scripts with several).
+func (w *nativeWorld) API(string) (socket.API, error) { return w.api, nil }
+
+// Settle does nothing: on a real machine time passes by itself.
+func (w *nativeWorld) Settle() {}
+
+// Close closes the sockets the script left open, then balances its WSAStartup calls.
+func (w *nativeWorld) Close() {
+	c := w.api
+	if c.inits > 0 {
+		for _, h := range c.handles() {
+			_ = c.API.Closesocket(h)
+		}
+	}
+	for ; c.inits > 0; c.inits-- {
+		_ = c.API.WSACleanup()
+	}
+	c.open = map[socket.Handle]bool{}
+}
+
+// countingAPI passes calls through while recording what Close must undo: the initialisation
+// count and the sockets still open.
+type countingAPI struct {
+	socket.API
+	inits int
+	open  map[socket.Handle]bool
+	order []socket.Handle
+}
+
+func (c *countingAPI) handles() []socket.Handle {
+	var out []socket.Handle
+	for _, h := range c.order {
+		if c.open[h] {
+			out = append(out, h)
+		}
+	}
+	return out
+}
+
+func (c *countingAPI) track(h socket.Handle, err error) (socket.Handle, error) {
+	if err == nil && h != socket.INVALID_SOCKET {
+		if !c.open[h] {
+			c.order = append(c.order, h)
+		}
+		c.open[h] = true
+	}
+	return h, err
+}
+
+// WSAStartup counts successful initialisations.
+func (c *countingAPI) WSAStartup(v uint16, d *socket.WSAData) error {
+	err := c.API.WSAStartup(v, d)
+	if err == nil {
+		c.inits++
+	}
+	return err
+}
+
+// WSACleanup counts them down; the last one closes every socket, as Windows does.
+func (c *countingAPI) WSACleanup() error {
+	err := c.API.WSACleanup()
+	if err == nil && c.inits > 0 {
+		c.inits--
+		if c.inits == 0 {
+			c.open = map[socket.Handle]bool{} // the last WSACleanup closed them
+		}
+	}
+	return err
+}
+
+// Socket records the new socket.
+func (c *countingAPI) Socket(af, typ, p int32) (socket.Handle, error) {
+	return c.track(c.API.Socket(af, typ, p))
+}
+
+// WSASocket records the new socket.
+func (c *countingAPI) WSASocket(af, typ, p int32, f uint32) (socket.Handle, error) {
+	return c.track(c.API.WSASocket(af, typ, p, f))
+}
+
+// Accept records the accepted socket.
+func (c *countingAPI) Accept(s socket.Handle, b []byte, n *int32) (socket.Handle, error) {
+	return c.track(c.API.Accept(s, b, n))
+}
+
+// Closesocket forgets the socket once closed.
+func (c *countingAPI) Closesocket(s socket.Handle) error {
+	err := c.API.Closesocket(s)
+	if err == nil {
+		delete(c.open, s)
+	}
+	return err
+}

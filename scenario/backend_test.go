@@ -1,0 +1,99 @@
+package scenario
+
+import (
+	"net/netip"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/wsssim/wsssim/sim"
+	"github.com/wsssim/wsssim/socket"
+)
+
+// nativeOnSim is the native back end driving a simulated host, standing in for a real Winsock
+// in a process that has not initialised Winsock itself (the back end's documented contract).
+func nativeOnSim(t *testing.T, opts NativeOptions) (Backend, *sim.App) {
+	t.Helper()
+	h := sim.NewNetwork().MustAddHost("machine", "10.1.1.1")
+	require.NoError(t, h.App().Main().WSACleanup())
+	return NativeBackendWith(socket.Simulated(h.App().Main()), opts), h.App()
+}
+
+func TestNativeBackendRunsOneHostScripts(t *testing.T) {
+	b, app := nativeOnSim(t, NativeOptions{})
+	assert.Equal(t, "native", b.Name())
+	s := mustParse(t, "n.wss", `l = socket AF_INET SOCK_STREAM 0
+bind l 127.0.0.1:80
+listen l 1
+c = socket AF_INET SOCK_STREAM 0
+connect c 127.0.0.1:80
+a = accept l => ok peer=127.0.0.1:*
+settle
+WSAStartup
+w = WSASocket AF_INET6 SOCK_DGRAM 0 OVERLAPPED
+closesocket a
+`)
+	r := Run(s, b, Options{})
+	require.NoError(t, r.Err)
+	assert.Empty(t, failureMessages(r))
+	assert.Nil(t, r.Steps[0].Rule, "steps carry the rule only if the API's errors do")
+
+	// Close closed what the script left open and balanced its WSAStartup and Open's own.
+	assert.Empty(t, app.Sockets())
+	assert.False(t, app.Initialised())
+}
+
+func TestNativeBackendAfterFinalCleanup(t *testing.T) {
+	b, app := nativeOnSim(t, NativeOptions{})
+	r := Run(mustParse(t, "c.wss", "s = socket AF_INET SOCK_STREAM 0\nWSACleanup\nWSACleanup => WSANOTINITIALISED\n"), b, Options{})
+	assert.Empty(t, failureMessages(r))
+	assert.False(t, app.Initialised())
+	assert.Empty(t, app.Sockets())
+}
+
+func TestNativeBackendSkips(t *testing.T) {
+	b, _ := nativeOnSim(t, NativeOptions{})
+	for _, c := range []struct{ src, reason string }{
+		{"host a\nhost b\na: WSACleanup\n", "needs 2 hosts (a, b); the native back end is one machine"},
+		{"app local/x user=alice\nWSACleanup\n", "runs application local/x as user alice; the native back end is one process"},
+		{"host h 10.9.9.9\nWSACleanup\n", "needs address 10.9.9.9, which this machine lacks"},
+	} {
+		r := Run(mustParse(t, "skip.wss", c.src), b, Options{})
+		assert.Equal(t, c.reason, r.Skipped)
+		assert.Empty(t, r.Steps)
+		assert.False(t, r.Passed())
+		assert.NoError(t, r.Err)
+	}
+}
+
+func TestNativeBackendAddressCheck(t *testing.T) {
+	b, _ := nativeOnSim(t, NativeOptions{HasAddress: func(a netip.Addr) bool { return a == netip.MustParseAddr("10.1.1.1") }})
+	r := Run(mustParse(t, "addr.wss", "host machine 10.1.1.1\ns = socket AF_INET SOCK_STREAM 0\nbind s 10.1.1.1:0\n"), b, Options{})
+	assert.Empty(t, r.Skipped)
+	assert.True(t, r.Passed(), "%v", failureMessages(r))
+	r = Run(mustParse(t, "addr.wss", "host machine 10.1.1.2\nWSACleanup\n"), b, Options{})
+	assert.Equal(t, "needs address 10.1.1.2, which this machine lacks", r.Skipped)
+}
+
+func TestNativeBackendWithoutAPI(t *testing.T) {
+	r := Run(mustParse(t, "x.wss", "WSACleanup\n"), NativeBackend(nil), Options{})
+	assert.Error(t, r.Err)
+}
+
+// failingOpen is a back end whose Open fails for a reason other than a skip.
+type failingOpen struct{}
+
+func (failingOpen) Name() string                { return "broken" }
+func (failingOpen) Open(*Script) (World, error) { return nil, assert.AnError }
+
+func TestBackendOpenFailure(t *testing.T) {
+	r := Run(mustParse(t, "x.wss", "WSACleanup\n"), failingOpen{}, Options{})
+	assert.ErrorIs(t, r.Err, assert.AnError)
+	assert.Equal(t, "broken", r.Backend)
+	assert.False(t, r.Passed())
+}
+
+func TestSkipErrorMessage(t *testing.T) {
+	assert.Equal(t, "skipped: why", (&SkipError{Reason: "why"}).Error())
+}

@@ -1,0 +1,556 @@
+package scenario
+
+import (
+	"encoding/binary"
+	"sort"
+	"strings"
+
+	"github.com/wsssim/wsssim/policy"
+	"github.com/wsssim/wsssim/sockaddr"
+	"github.com/wsssim/wsssim/socket"
+)
+
+// callSpec describes one function of the language: its arguments (for messages and the
+// documentation), the keys it accepts, the values "=> ok" may check, and how to compile a line.
+type callSpec struct {
+	name     string
+	synopsis string
+	keys     []string
+	checks   []string
+	handle   bool // returns a SOCKET, so "VAR =" may bind it
+	pseudo   bool // not a Winsock call
+	compile  func(r *reader) action
+}
+
+// execCtx is what a compiled line runs against.
+type execCtx struct {
+	api   socket.API
+	env   *appEnv
+	world World
+}
+
+// appEnv is one application's scenario state: its socket variables and OVERLAPPEDs.
+type appEnv struct {
+	vars    map[string]socket.Handle
+	ovs     map[string]*socket.Overlapped
+	sockOvs map[socket.Handle]*socket.Overlapped
+}
+
+func newAppEnv() *appEnv {
+	return &appEnv{vars: map[string]socket.Handle{}, ovs: map[string]*socket.Overlapped{}, sockOvs: map[socket.Handle]*socket.Overlapped{}}
+}
+
+// ipsecKeys make WSASetSocketSecurity's buffer a SOCKET_SECURITY_SETTINGS_IPSEC.
+var ipsecKeys = []string{"ipsecflags", "mmpolicy", "qmpolicy", "user", "domain", "password"}
+
+// callList is the language's functions in documentation order. It is filled in by init, since
+// the compile functions reach back into the table (a variable may not be named after a call).
+var callList []*callSpec
+
+// callSpecs indexes callList by name.
+var callSpecs = map[string]*callSpec{}
+
+func init() {
+	callList = []*callSpec{
+		{name: "WSAStartup", synopsis: "WSAStartup [VERSION] [data=NULL]", keys: []string{"data"}, checks: []string{"version"}, compile: compileStartup},
+		{name: "WSACleanup", synopsis: "WSACleanup", compile: func(r *reader) action {
+			return func(x *execCtx) outcome { return outcome{err: x.api.WSACleanup()} }
+		}},
+		{name: "socket", synopsis: "socket AF TYPE PROTO", handle: true, compile: compileSocket},
+		{name: "WSASocket", synopsis: "WSASocket AF TYPE PROTO [FLAGS]", handle: true, compile: compileSocket},
+		{name: "setsockopt", synopsis: "setsockopt S LEVEL OPT VALUE|NULL [len=N]", keys: []string{"len"}, compile: compileSetsockopt},
+		{name: "getsockopt", synopsis: "getsockopt S LEVEL OPT [len=N|NULL] [optval=NULL]", keys: []string{"len", "optval"}, checks: []string{"value", "len"}, compile: compileGetsockopt},
+		{name: "ioctlsocket", synopsis: "ioctlsocket S CMD ARG", compile: compileIoctlsocket},
+		{name: "bind", synopsis: "bind S ADDR|NULL [len=N]", keys: []string{"len"}, compile: compileAddrCall},
+		{name: "listen", synopsis: "listen S BACKLOG", compile: compileListen},
+		{name: "connect", synopsis: "connect S ADDR|NULL|AF_UNSPEC [len=N]", keys: []string{"len"}, compile: compileAddrCall},
+		{name: "WSAConnect", synopsis: "WSAConnect S ADDR|NULL|AF_UNSPEC [len=N]", keys: []string{"len"}, compile: compileAddrCall},
+		{name: "ConnectEx", synopsis: "ConnectEx S ADDR|NULL [len=N] [ov=NAME|NULL]", keys: []string{"len", "ov"}, compile: compileAddrCall},
+		{name: "WSAGetOverlappedResult", synopsis: "WSAGetOverlappedResult S [OV|NULL] [wait=0|1]", keys: []string{"wait"}, checks: []string{"bytes"}, compile: compileGetOverlapped},
+		{name: "accept", synopsis: "accept S [len=N|NULL] [addr=NULL]", keys: []string{"len", "addr"}, checks: []string{"peer", "len"}, handle: true, compile: compileAccept},
+		{name: "sendto", synopsis: `sendto S ADDR|NULL|AF_UNSPEC [data="text"|NULL] [len=N] [flags=N]`, keys: []string{"data", "len", "flags"}, checks: []string{"bytes"}, compile: compileSendto},
+		{name: "getsockname", synopsis: "getsockname S [len=N|NULL] [name=NULL]", keys: []string{"len", "name"}, checks: []string{"addr", "len"}, compile: compileName},
+		{name: "getpeername", synopsis: "getpeername S [len=N|NULL] [name=NULL]", keys: []string{"len", "name"}, checks: []string{"addr", "len"}, compile: compileName},
+		{name: "shutdown", synopsis: "shutdown S HOW", compile: compileShutdown},
+		{name: "closesocket", synopsis: "closesocket S", compile: func(r *reader) action {
+			s := r.socket()
+			return func(x *execCtx) outcome { return outcome{err: x.api.Closesocket(s.resolve(x.env))} }
+		}},
+		{name: "WSASetSocketSecurity", synopsis: "WSASetSocketSecurity S [protocol=P] [flags=F] [ipsecflags=F] [mmpolicy=GUID] [qmpolicy=GUID] [user=U] [domain=D] [password=P] [len=N] [settings=NULL] [ov=NAME|NULL]",
+			keys: []string{"protocol", "flags", "ipsecflags", "mmpolicy", "qmpolicy", "user", "domain", "password", "len", "settings", "ov"}, compile: compileSetSecurity},
+		{name: "settle", synopsis: "settle", pseudo: true, compile: func(r *reader) action {
+			return func(x *execCtx) outcome { x.world.Settle(); return outcome{} }
+		}},
+	}
+	for _, c := range callList {
+		callSpecs[c.name] = c
+	}
+}
+
+func callNames() []string {
+	out := make([]string, 0, len(callList))
+	for _, c := range callList {
+		out = append(out, c.name)
+	}
+	return out
+}
+
+// Calls lists the language's functions with their argument synopses, in documentation order.
+// The CLI's help and editors' completion read it.
+func Calls() []CallInfo {
+	out := make([]CallInfo, 0, len(callList))
+	for _, c := range callList {
+		out = append(out, CallInfo{Name: c.name, Synopsis: c.synopsis, Keys: append([]string(nil), c.keys...),
+			Checks: append([]string(nil), c.checks...), ReturnsSocket: c.handle, Pseudo: c.pseudo})
+	}
+	return out
+}
+
+// CallInfo describes one function of the language, so that tools need not duplicate the table.
+type CallInfo struct {
+	Name, Synopsis string
+	Keys           []string // KEY=VALUE arguments it accepts
+	Checks         []string // values "=> ok KEY=VALUE" may check
+	ReturnsSocket  bool     // "VAR =" may bind its result
+	Pseudo         bool     // not a Winsock call
+}
+
+func compileStartup(r *reader) action {
+	ver := uint16(0x0202)
+	if a := r.positional("VERSION", false); a != nil {
+		v, ok := parseVersion(a.Value)
+		if !ok {
+			r.errAt(a.Pos, "WSAStartup: version %q is not MAJOR.MINOR (each 0–255) or a number", a.Value)
+		}
+		ver = v
+	}
+	dataNull := r.nullOnly("data")
+	return func(x *execCtx) outcome {
+		var d *socket.WSAData
+		if !dataNull {
+			d = new(socket.WSAData)
+		}
+		o := outcome{err: x.api.WSAStartup(ver, d)}
+		if o.err == nil && d != nil {
+			o.set("version", versionString(d.Version))
+		}
+		return o
+	}
+}
+
+var wsaFlagVocabulary = func() []string {
+	var out []string
+	for _, n := range constantNames(gWSAFlag) {
+		out = append(out, n, strings.TrimPrefix(n, "WSA_FLAG_"))
+	}
+	return out
+}()
+
+func parseWSAFlag(s string) (uint32, bool) {
+	if c, ok := constantsByName[s]; ok && c.group == gWSAFlag {
+		return uint32(c.Value), true
+	}
+	if c, ok := constantsByName["WSA_FLAG_"+s]; ok && c.group == gWSAFlag {
+		return uint32(c.Value), true
+	}
+	if mag, neg, ok := parseNumber(s); ok {
+		return int32Bits(mag, neg)
+	}
+	return 0, false
+}
+
+func compileSocket(r *reader) action {
+	af := r.int32("AF", gFamily)
+	typ := r.int32("TYPE", gType)
+	proto := r.int32("PROTO", gProto)
+	if r.spec.name == "socket" {
+		return func(x *execCtx) outcome {
+			h, err := x.api.Socket(af, typ, proto)
+			return outcome{err: err, handle: h, hasHandle: true}
+		}
+	}
+	var flags uint32
+	if a := r.positional("FLAGS", false); a != nil {
+		flags = r.flags(a, "WSASocket", parseWSAFlag, wsaFlagVocabulary)
+	}
+	return func(x *execCtx) outcome {
+		h, err := x.api.WSASocket(af, typ, proto, flags)
+		return outcome{err: err, handle: h, hasHandle: true}
+	}
+}
+
+func compileSetsockopt(r *reader) action {
+	s := r.socket()
+	level := r.int32("LEVEL", gLevel, gProto)
+	opt := r.int32("OPT", gOption)
+	null := false
+	var val uint32
+	if a := r.positional("VALUE", true); a != nil {
+		if isNULL(a) {
+			null = true
+		} else {
+			val = r.intOf(a, "VALUE")
+		}
+	}
+	n := r.length("len", false)
+	return func(x *execCtx) outcome {
+		var b []byte
+		def := 0
+		if !null {
+			b = binary.LittleEndian.AppendUint32(nil, val)
+			def = 4
+		}
+		return outcome{err: x.api.Setsockopt(s.resolve(x.env), level, opt, b, n.or(def))}
+	}
+}
+
+func compileGetsockopt(r *reader) action {
+	s := r.socket()
+	level := r.int32("LEVEL", gLevel, gProto)
+	opt := r.int32("OPT", gOption)
+	n := r.length("len", true)
+	optvalNull := r.nullOnly("optval")
+	return func(x *execCtx) outcome {
+		var b []byte
+		if !optvalNull {
+			b = make([]byte, outSize(4, n))
+		}
+		var lp *int32
+		if !n.null {
+			v := n.or(4)
+			lp = &v
+		}
+		o := outcome{err: x.api.Getsockopt(s.resolve(x.env), level, opt, b, lp)}
+		if o.err == nil && lp != nil {
+			o.set("len", itoa(int64(*lp)))
+			if b != nil {
+				var w [4]byte
+				copy(w[:], b[:min(len(b), max(int(*lp), 0), 4)])
+				o.set("value", itoa(int64(int32(binary.LittleEndian.Uint32(w[:])))))
+			}
+		}
+		return o
+	}
+}
+
+func compileIoctlsocket(r *reader) action {
+	s := r.socket()
+	var cmd, arg uint32
+	if a := r.positional("CMD", true); a != nil {
+		cmd = r.intOf(a, "CMD", gIoctl)
+	}
+	if a := r.positional("ARG", true); a != nil {
+		arg = r.intOf(a, "ARG")
+	}
+	return func(x *execCtx) outcome { return outcome{err: x.api.Ioctlsocket(s.resolve(x.env), cmd, arg)} }
+}
+
+func compileListen(r *reader) action {
+	s := r.socket()
+	backlog := r.int32("BACKLOG", gMisc)
+	return func(x *execCtx) outcome { return outcome{err: x.api.Listen(s.resolve(x.env), backlog)} }
+}
+
+func compileShutdown(r *reader) action {
+	s := r.socket()
+	how := r.int32("HOW", gHow)
+	return func(x *execCtx) outcome { return outcome{err: x.api.Shutdown(s.resolve(x.env), how)} }
+}
+
+// compileAddrCall handles bind, connect, WSAConnect and ConnectEx: a socket, a sockaddr and its
+// length.
+func compileAddrCall(r *reader) action {
+	s := r.socket()
+	addr := r.addr("ADDR")
+	n := r.length("len", false)
+	var ov ovRef
+	if r.spec.name == "ConnectEx" {
+		if a := r.key("ov"); a != nil {
+			ov = r.ovValue(a)
+		}
+	}
+	fn := r.spec.name
+	return func(x *execCtx) outcome {
+		h := s.resolve(x.env)
+		var b []byte
+		if !addr.null {
+			b = append([]byte(nil), addr.buf...)
+		}
+		l := n.or(len(b))
+		var err error
+		switch fn {
+		case "bind":
+			err = x.api.Bind(h, b, l)
+		case "connect":
+			err = x.api.Connect(h, b, l)
+		case "WSAConnect":
+			err = x.api.WSAConnect(h, b, l)
+		case "ConnectEx":
+			err = x.api.ConnectEx(h, b, l, ov.resolve(x.env, h))
+		}
+		return outcome{err: err}
+	}
+}
+
+func compileGetOverlapped(r *reader) action {
+	s := r.socket()
+	var ov ovRef
+	if a := r.positional("OV", false); a != nil {
+		ov = r.ovValue(a)
+	}
+	wait := false
+	if a := r.key("wait"); a != nil {
+		switch a.Value {
+		case "0", "FALSE":
+		case "1", "TRUE":
+			wait = true
+		default:
+			r.errAt(valueStart(a), "wait= takes 0 or 1, got %q", a.Value)
+		}
+	}
+	return func(x *execCtx) outcome {
+		h := s.resolve(x.env)
+		n, err := x.api.WSAGetOverlappedResult(h, ov.resolve(x.env, h), wait)
+		o := outcome{err: err}
+		if err == nil {
+			o.set("bytes", itoa(int64(n)))
+		}
+		return o
+	}
+}
+
+func compileAccept(r *reader) action {
+	s := r.socket()
+	n := r.length("len", true)
+	addrNull := r.nullOnly("addr")
+	return func(x *execCtx) outcome {
+		var b []byte
+		if !addrNull {
+			b = make([]byte, outSize(sockaddr.SizeofSockaddrStorage, n))
+		}
+		var lp *int32
+		switch {
+		case n.null:
+		case n.set:
+			v := n.v
+			lp = &v
+		case !addrNull:
+			v := int32(len(b))
+			lp = &v
+		}
+		h, err := x.api.Accept(s.resolve(x.env), b, lp)
+		o := outcome{err: err, handle: h, hasHandle: true}
+		if err == nil && lp != nil {
+			o.set("len", itoa(int64(*lp)))
+			if b != nil {
+				o.set("peer", addrText(b, *lp))
+			}
+		}
+		return o
+	}
+}
+
+// addrText decodes the address a call wrote into b[:n].
+func addrText(b []byte, n int32) string {
+	if n < 0 || int(n) > len(b) {
+		return "<invalid length>"
+	}
+	a, bad := sockaddr.Decode(b[:n])
+	if bad != 0 {
+		return "<" + itoa(int64(n)) + " bytes>"
+	}
+	return a.String()
+}
+
+func compileSendto(r *reader) action {
+	s := r.socket()
+	addr := r.addr("ADDR")
+	n := r.length("len", false)
+	var data []byte
+	dataNull := false
+	if a := r.key("data"); a != nil {
+		if isNULL(a) {
+			dataNull = true
+		} else {
+			data = []byte(a.Value)
+		}
+	}
+	var flags int32
+	if a := r.key("flags"); a != nil {
+		flags = int32(r.intOf(a, "flags"))
+	}
+	return func(x *execCtx) outcome {
+		var buf []byte
+		if !dataNull {
+			buf = append(make([]byte, 0, len(data)), data...)
+		}
+		var to []byte
+		if !addr.null {
+			to = append([]byte(nil), addr.buf...)
+		}
+		sent, err := x.api.Sendto(s.resolve(x.env), buf, flags, to, n.or(len(to)))
+		o := outcome{err: err}
+		if err == nil {
+			o.set("bytes", itoa(int64(sent)))
+		}
+		return o
+	}
+}
+
+func compileName(r *reader) action {
+	s := r.socket()
+	n := r.length("len", true)
+	nameNull := r.nullOnly("name")
+	peer := r.spec.name == "getpeername"
+	return func(x *execCtx) outcome {
+		var b []byte
+		if !nameNull {
+			b = make([]byte, outSize(sockaddr.SizeofSockaddrStorage, n))
+		}
+		var lp *int32
+		if !n.null {
+			v := n.or(sockaddr.SizeofSockaddrStorage)
+			lp = &v
+		}
+		h := s.resolve(x.env)
+		var err error
+		if peer {
+			err = x.api.Getpeername(h, b, lp)
+		} else {
+			err = x.api.Getsockname(h, b, lp)
+		}
+		o := outcome{err: err}
+		if err == nil && lp != nil {
+			o.set("len", itoa(int64(*lp)))
+			if b != nil {
+				o.set("addr", addrText(b, *lp))
+			}
+		}
+		return o
+	}
+}
+
+var (
+	protocolVocabulary   = []string{"DEFAULT", "IPSEC", "IPSEC2", "INVALID"}
+	securityFlagVocab    = flagVocabulary(policy.SecurityFlagsMask.String(), "SOCKET_SETTINGS_")
+	ipsecFlagVocabulary  = flagVocabulary(policy.IPsecFlagsMask.String(), "SOCKET_SETTINGS_IPSEC_")
+	structureSettingKeys = append([]string{"protocol", "flags"}, ipsecKeys...)
+)
+
+// flagVocabulary lists a flag table's names with and without their prefix, for suggestions.
+func flagVocabulary(all, prefix string) []string {
+	var out []string
+	for n := range strings.SplitSeq(all, "|") {
+		out = append(out, n, strings.TrimPrefix(n, prefix))
+	}
+	sort.Strings(out)
+	return out
+}
+
+func compileSetSecurity(r *reader) action {
+	s := r.socket()
+	settingsNull := r.nullOnly("settings")
+	var first *Arg
+	for _, k := range structureSettingKeys {
+		if a := r.key(k); a != nil && (first == nil || a.Pos.Col < first.Pos.Col) {
+			first = a
+		}
+	}
+	n := r.length("len", false)
+	var ov ovRef
+	ov.null = true
+	if a := r.key("ov"); a != nil {
+		ov = r.ovValue(a)
+	}
+	switch {
+	case settingsNull && first != nil:
+		r.errAt(first.Pos, "settings=NULL passes no structure: %s= has nowhere to go", first.Key)
+	case first == nil && !settingsNull && n.set:
+		r.errAt(r.key("len").Pos, "len= needs a structure (protocol=…, flags=…) or settings=NULL for a NULL pointer with a length")
+	}
+	if first == nil {
+		// No structure: SecuritySettings is NULL (the default settings).
+		return func(x *execCtx) outcome {
+			h := s.resolve(x.env)
+			return outcome{err: x.api.WSASetSocketSecurity(h, nil, uint32(n.or(0)), ov.resolve(x.env, h))}
+		}
+	}
+	ipsec := false
+	for _, k := range ipsecKeys {
+		if r.key(k) != nil {
+			ipsec = true
+		}
+	}
+	var st policy.Settings
+	protoGiven := false
+	if a := r.key("protocol"); a != nil {
+		p, err := policy.ParseProtocol(a.Value)
+		if err != nil {
+			r.errAt(valueStart(a), "unknown protocol %q (DEFAULT, IPSEC, IPSEC2, INVALID or a number)%s", a.Value, didYouMean(a.Value, protocolVocabulary))
+		}
+		st.Protocol, protoGiven = p, true
+		if p.UsesIPsecLayout() {
+			ipsec = true
+		}
+	}
+	if !protoGiven && ipsec {
+		st.Protocol = policy.ProtocolIPsec
+	}
+	if a := r.key("flags"); a != nil {
+		st.Flags = policy.SecurityFlags(r.flags(a, "security", func(p string) (uint32, bool) {
+			v, err := policy.ParseSecurityFlags(p)
+			return uint32(v), err == nil
+		}, securityFlagVocab))
+	}
+	var ip policy.IPsecSettings
+	if a := r.key("ipsecflags"); a != nil {
+		ip.Flags = policy.IPsecFlags(r.flags(a, "IPsec", func(p string) (uint32, bool) {
+			v, err := policy.ParseIPsecFlags(p)
+			return uint32(v), err == nil
+		}, ipsecFlagVocabulary))
+	}
+	for _, k := range []string{"mmpolicy", "qmpolicy"} {
+		if a := r.key(k); a != nil {
+			g, err := policy.ParseGUID(a.Value)
+			if err != nil {
+				r.errAt(valueStart(a), "%s= needs a GUID like {aabbccdd-0011-2233-4455-66778899aabb}, got %q", k, a.Value)
+			}
+			if k == "mmpolicy" {
+				ip.MMPolicyKey = g
+			} else {
+				ip.QMPolicyKey = g
+			}
+		}
+	}
+	if a := r.key("user"); a != nil {
+		ip.UserName = a.Value
+	}
+	if a := r.key("domain"); a != nil {
+		ip.DomainName = a.Value
+	}
+	password := ""
+	if a := r.key("password"); a != nil {
+		password = a.Value
+	}
+	return func(x *execCtx) outcome {
+		settings := st
+		var secret policy.Secret
+		if ipsec {
+			tail := ip
+			secret = policy.NewSecret(password)
+			tail.Password = secret
+			settings.IPsec = &tail
+		}
+		buf := settings.Encode()
+		if ipsec {
+			secret.Wipe()
+		}
+		h := s.resolve(x.env)
+		o := ov.resolve(x.env, h)
+		err := x.api.WSASetSocketSecurity(h, buf, uint32(n.or(len(buf))), o)
+		if o == nil {
+			clear(buf) // the password's bytes; an overlapped call may still be reading them
+		}
+		return outcome{err: err}
+	}
+}

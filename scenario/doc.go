@@ -1,0 +1,99 @@
+// Package scenario reads and runs .wss scenario files: plain text, one Winsock call per line,
+// each with the result it must give. The same file runs on the simulator everywhere
+// (SimBackend) and on a real Winsock (NativeBackend), which is how wsssim shows that it
+// answers as Windows does. LANGUAGE.md, next to this file, is the reference with examples; this
+// comment is its summary.
+//
+// # Lines
+//
+//	# comment                      '#' ends any line outside "double quotes"
+//	host NAME ADDR... [KEY=VALUE...]
+//	app HOST/NAME user=USER [KEY=VALUE...]
+//	[WHO:] [VAR =] CALL ARG... [=> RESULT [KEY=VALUE...]]
+//
+// A host has its addresses (IPv4 or IPv6, no port) besides 127.0.0.1 and ::1; its KEY=VALUE
+// options are kept in HostDecl.Options for later features. A file without host lines has one
+// host, "local", with only the loopback addresses. Each host has a default application (SYSTEM,
+// an administrator); app lines add applications under other user accounts. Every application
+// starts with Winsock initialised once, as if it had called WSAStartup.
+//
+// WHO is "host" (the host's default application) or "host/app". It may be left out when the
+// file declares at most one host. Statements run in file order, whoever makes them, so a run is
+// deterministic.
+//
+// # Variables
+//
+// "VAR =" binds the SOCKET that socket, WSASocket or accept returns (INVALID_SOCKET when the call
+// fails). Variables belong to the application that bound them: server's s is not client's s,
+// just as a handle means nothing in another process. A closed variable still names its old
+// handle; binding a name again replaces it. Using a name no earlier line of that application
+// bound is an error at parse time. OVERLAPPED variables (ov=NAME) are per application too and
+// are created on first use.
+//
+// # Arguments
+//
+// Arguments follow the SDK's order. An argument is a socket variable, an SDK constant (AF_INET,
+// SOCK_DGRAM, IPPROTO_UDP, SOL_SOCKET, SO_EXCLUSIVEADDRUSE, IPV6_V6ONLY, WSA_FLAG_OVERLAPPED,
+// FIONBIO, SD_SEND, SOMAXCONN, INVALID_SOCKET …; see Constants), a decimal (also negative) or
+// 0x number (also as a handle: closesocket 0xdeadbeef), an address (127.0.0.1:80, [::1]:80,
+// [::ffff:127.0.0.1]:80), AF_UNSPEC where an address goes (a 16-byte SOCKADDR of family 0, the
+// UDP "disconnect"), NULL (a NULL pointer), or KEY=VALUE. A VALUE may be "quoted" (Go escapes);
+// a quoted value is always text. Flags join with |, each by SDK name, by name without the common
+// prefix, or as a number: WSA_FLAG_OVERLAPPED|NO_HANDLE_INHERIT, flags=GUARANTEE_ENCRYPTION|0x2.
+//
+// # Calls
+//
+//	CALL                    ARGUMENTS                                  CHECKS after => ok
+//	WSAStartup              [VERSION (2.2)] [data=NULL]                version
+//	WSACleanup
+//	socket                  AF TYPE PROTO                              (binds VAR)
+//	WSASocket               AF TYPE PROTO [FLAGS]                      (binds VAR)
+//	setsockopt              S LEVEL OPT VALUE|NULL [len=N]
+//	getsockopt              S LEVEL OPT [len=N|NULL] [optval=NULL]     value len
+//	ioctlsocket             S CMD ARG
+//	bind                    S ADDR|NULL [len=N]
+//	listen                  S BACKLOG
+//	connect, WSAConnect     S ADDR|NULL|AF_UNSPEC [len=N]
+//	ConnectEx               S ADDR|NULL [len=N] [ov=NAME|NULL]
+//	WSAGetOverlappedResult  S [OV|NULL] [wait=0|1]                     bytes
+//	accept                  S [len=N|NULL] [addr=NULL]                 peer len (binds VAR)
+//	sendto                  S ADDR|NULL|AF_UNSPEC [data="text"|NULL] [len=N] [flags=N]  bytes
+//	getsockname, getpeername S [len=N|NULL] [name=NULL]                addr len
+//	shutdown                S HOW
+//	closesocket             S
+//	WSASetSocketSecurity    S [protocol=] [flags=] [ipsecflags=] [mmpolicy=GUID] [qmpolicy=GUID]
+//	                          [user=] [domain=] [password=] [len=N] [settings=NULL] [ov=NAME|NULL]
+//	settle                  (pseudo-statement: let connections in flight complete)
+//
+// Lengths: an input length (bind's, connect's, sendto's tolen, setsockopt's optlen,
+// SecuritySettingsLen) defaults to the true size of what is passed; a larger len= is a caller
+// lying about its buffer, which the simulator answers with WSAEFAULT. An output length
+// (getsockopt 4, accept and getsockname/getpeername 128) describes the buffer: a larger len=
+// makes the buffer that large.
+//
+// setsockopt passes VALUE as a 4-byte int (len defaults to 4, or 0 with NULL). ConnectEx
+// without ov= uses the socket's own OVERLAPPED, which WSAGetOverlappedResult without OV reads
+// too; wait defaults to 0 (FALSE).
+//
+// WSASetSocketSecurity without settings keys passes NULL with length 0; settings=NULL len=N
+// passes NULL with a length. protocol= and flags= make a SOCKET_SECURITY_SETTINGS (8 bytes,
+// protocol DEFAULT unless given); any of ipsecflags, mmpolicy, qmpolicy, user, domain, password,
+// or protocol=IPSEC/IPSEC2, makes a SOCKET_SECURITY_SETTINGS_IPSEC (88 bytes plus the strings,
+// protocol IPSEC unless given). Passwords never appear in traces or messages.
+//
+// # Results
+//
+// Without "=>" the call must succeed. RESULT is ok, an error's SDK name (WSAEINVAL,
+// WSA_IO_PENDING, ERROR_INVALID_PARAMETER …), a number, error (any failure), or alternatives
+// joined by |. After ok (or with only KEY=VALUE after "=>", which means ok), KEY=VALUE pairs
+// check returned values; a value check needs the result to be exactly ok. addr= and peer= may
+// end in :* to accept any port (ephemeral ports differ between back ends).
+//
+// # Running
+//
+// Parse checks everything that does not need a network: names (with "did you mean"
+// suggestions), arguments, variables, expectations, all reported as "file:line:col: message".
+// Run executes a Script on a Backend and reports each Step; a failing step's Message reads
+// "file:line: CALL …: got X, want Y [rule ID: condition]". Format writes a Script back in
+// canonical form.
+package scenario

@@ -1,0 +1,330 @@
+package scenario
+
+import (
+	"bytes"
+	"fmt"
+	"net/netip"
+	"os"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/wsssim/wsssim/errors"
+)
+
+// maxErrors caps the messages of one file: past that many, the rest are usually consequences.
+const maxErrors = 20
+
+// errSink collects errors of one file.
+type errSink struct {
+	file string
+	list ErrorList
+}
+
+func (s *errSink) at(p Pos, format string, args ...any) {
+	s.list = append(s.list, &Error{Pos: p, Msg: fmt.Sprintf(format, args...)})
+}
+
+// result sorts the errors into file order and caps them.
+func (s *errSink) result() ErrorList {
+	if len(s.list) == 0 {
+		return nil
+	}
+	sort.SliceStable(s.list, func(i, j int) bool {
+		a, b := s.list[i].Pos, s.list[j].Pos
+		if a.Line != b.Line {
+			return a.Line < b.Line
+		}
+		return a.Col < b.Col
+	})
+	if len(s.list) > maxErrors {
+		last := s.list[maxErrors-1].Pos
+		s.list = append(s.list[:maxErrors:maxErrors], &Error{Pos: last, Msg: "too many errors"})
+	}
+	return s.list
+}
+
+// ParseFile reads and parses a .wss file. A read failure is returned as is; problems in the text
+// are an ErrorList.
+func ParseFile(path string) (*Script, error) {
+	src, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	return Parse(path, src)
+}
+
+// Parse reads a scenario. It checks everything that does not need a running network — names,
+// arguments, variables, expectations — so that a script that parses only fails at run time
+// because of what the calls return. The error, when not nil, is an ErrorList of every problem
+// found (up to 20), in file order.
+func Parse(filename string, src []byte) (*Script, error) {
+	p := &parser{errs: errSink{file: filename}, s: &Script{Name: filename}}
+	src = bytes.TrimPrefix(src, []byte("\xef\xbb\xbf")) // a UTF-8 byte order mark, as Windows editors write
+	lineNo := 0
+	for len(src) > 0 {
+		lineNo++
+		var line []byte
+		if i := bytes.IndexByte(src, '\n'); i >= 0 {
+			line, src = src[:i], src[i+1:]
+		} else {
+			line, src = src, nil
+		}
+		p.line(lineNo, string(line))
+	}
+	newAnalyzer(p.s, &p.errs).run()
+	if l := p.errs.result(); l != nil {
+		return p.s, l
+	}
+	return p.s, nil
+}
+
+type parser struct {
+	errs errSink
+	s    *Script
+}
+
+func (p *parser) pos(line, col int) Pos { return Pos{File: p.errs.file, Line: line, Col: col} }
+
+func (p *parser) line(lineNo int, line string) {
+	toks := lexLine(line, func(col int, msg string) { p.errs.at(p.pos(lineNo, col), "%s", msg) })
+	if len(toks) == 0 {
+		return
+	}
+	first := toks[0]
+	if !first.kv && (first.value == "host" || first.value == "app") && (len(toks) == 1 || toks[1].raw != "=") {
+		if first.value == "host" {
+			p.host(lineNo, toks)
+		} else {
+			p.app(lineNo, toks)
+		}
+		return
+	}
+	p.stmt(lineNo, line, toks)
+}
+
+func (p *parser) arg(lineNo int, t token) Arg {
+	return Arg{Pos: p.pos(lineNo, t.col), Key: t.key, Value: t.value, Quoted: t.quoted}
+}
+
+func (p *parser) host(lineNo int, toks []token) {
+	h := HostDecl{Pos: p.pos(lineNo, toks[0].col)}
+	if len(toks) < 2 || toks[1].kv {
+		p.errs.at(h.Pos, "host needs a name: host NAME ADDR... [KEY=VALUE...]")
+		return
+	}
+	h.Name = toks[1].value
+	for _, t := range toks[2:] {
+		switch {
+		case t.kv:
+			h.Options = append(h.Options, p.arg(lineNo, t))
+		case t.raw == "=" || t.raw == "=>":
+			p.errs.at(p.pos(lineNo, t.col), "unexpected %q on a host line", t.raw)
+		default:
+			ip, err := netip.ParseAddr(t.value)
+			if err != nil {
+				msg := "host address " + strconv.Quote(t.value) + " is not an IPv4 or IPv6 address"
+				if _, perr := netip.ParseAddrPort(t.value); perr == nil {
+					msg += " (host addresses take no port)"
+				}
+				p.errs.at(p.pos(lineNo, t.col), "%s", msg)
+				continue
+			}
+			h.Addrs = append(h.Addrs, ip)
+		}
+	}
+	p.s.Hosts = append(p.s.Hosts, h)
+}
+
+func (p *parser) app(lineNo int, toks []token) {
+	a := AppDecl{Pos: p.pos(lineNo, toks[0].col)}
+	if len(toks) < 2 || toks[1].kv {
+		p.errs.at(a.Pos, "app needs HOST/NAME: app HOST/NAME user=USER [KEY=VALUE...]")
+		return
+	}
+	hostName, appName, ok := strings.Cut(toks[1].value, "/")
+	if !ok {
+		p.errs.at(p.pos(lineNo, toks[1].col), "app needs HOST/NAME, got %q", toks[1].value)
+		return
+	}
+	a.Host, a.Name = hostName, appName
+	hasUser := false // a missing user= is the analyzer's to report, for hand-built scripts too
+	for _, t := range toks[2:] {
+		switch {
+		case t.kv && t.key == "user" && !hasUser:
+			a.User, hasUser = t.value, true
+		case t.kv:
+			a.Options = append(a.Options, p.arg(lineNo, t))
+		default:
+			p.errs.at(p.pos(lineNo, t.col), "unexpected %q on an app line: app HOST/NAME user=USER [KEY=VALUE...]", t.raw)
+		}
+	}
+	p.s.Apps = append(p.s.Apps, a)
+}
+
+func (p *parser) stmt(lineNo int, line string, toks []token) {
+	st := &Stmt{Pos: p.pos(lineNo, toks[0].col), Text: stmtText(line)}
+	i := 0
+	if t := toks[0]; !t.kv && len(t.value) > 1 && strings.HasSuffix(t.value, ":") && !strings.ContainsAny(t.value, "[]") {
+		st.Who = strings.TrimSuffix(t.value, ":")
+		i++
+	} else if t.raw == ":" {
+		p.errs.at(p.pos(lineNo, t.col), "empty WHO before ':'")
+		i++
+	}
+	if i+1 < len(toks) && toks[i+1].raw == "=" {
+		v := toks[i]
+		if v.kv || !isIdent(v.value) {
+			p.errs.at(p.pos(lineNo, v.col), "%q cannot be a variable name (a letter or _, then letters, digits, _)", v.raw)
+		} else if reservedWord(v.value) {
+			p.errs.at(p.pos(lineNo, v.col), "%s is an SDK name or keyword and cannot be a variable", v.value)
+		} else {
+			st.Var = v.value
+		}
+		i += 2
+	}
+	if i >= len(toks) || toks[i].raw == "=>" {
+		at := st.Pos
+		if i < len(toks) {
+			at = p.pos(lineNo, toks[i].col)
+		}
+		p.errs.at(at, "missing the function to call: [WHO:] [VAR =] CALL ARG... [=> RESULT]")
+		p.broken(st)
+		return
+	}
+	call := toks[i]
+	st.CallPos = p.pos(lineNo, call.col)
+	if call.kv {
+		if _, known := callSpecs[call.value]; known && isIdent(call.key) {
+			p.errs.at(st.CallPos, "write %s = %s with spaces around '='", call.key, call.value)
+			if st.Var == "" && !reservedWord(call.key) {
+				st.Var = call.key // so that later uses are not reported too
+			}
+		} else {
+			p.errs.at(st.CallPos, "expected a function name, got %q", call.raw)
+		}
+		p.broken(st)
+		return
+	}
+	if call.raw == "=" {
+		p.errs.at(st.CallPos, "unexpected '=': [WHO:] [VAR =] CALL ARG...")
+		p.broken(st)
+		return
+	}
+	st.Call = call.value
+	i++
+	for ; i < len(toks) && toks[i].raw != "=>"; i++ {
+		t := toks[i]
+		if t.raw == "=" {
+			p.errs.at(p.pos(lineNo, t.col), "unexpected '=' among the arguments (KEY=VALUE takes no spaces)")
+			continue
+		}
+		st.Args = append(st.Args, p.arg(lineNo, t))
+	}
+	if i < len(toks) {
+		st.Expect = p.expectation(lineNo, toks[i], toks[i+1:])
+	}
+	p.s.Stmts = append(p.s.Stmts, st)
+}
+
+// broken keeps a statement whose shape is wrong, so that its variable still counts as bound
+// and later lines do not report it again.
+func (p *parser) broken(st *Stmt) {
+	st.broken = true
+	p.s.Stmts = append(p.s.Stmts, st)
+}
+
+// stmtText is the line without its comment and surrounding space.
+func stmtText(line string) string {
+	inQuote := false
+	for i := 0; i < len(line); i++ {
+		switch c := line[i]; {
+		case c == '\\' && inQuote:
+			i++
+		case c == '"':
+			inQuote = !inQuote
+		case c == '#' && !inQuote:
+			return strings.TrimSpace(line[:i])
+		}
+	}
+	return strings.TrimSpace(line)
+}
+
+func (p *parser) expectation(lineNo int, arrow token, rest []token) Expectation {
+	e := Expectation{Pos: p.pos(lineNo, arrow.col), Given: true}
+	if len(rest) == 0 {
+		p.errs.at(e.Pos, "missing the result after =>: ok, an error name, a number, error, or alternatives joined by |")
+		e.OK = true
+		return e
+	}
+	i := 0
+	if !rest[0].kv {
+		p.results(lineNo, rest[0], &e)
+		i = 1
+	} else {
+		e.OK = true // "=> value=1" is "=> ok value=1"
+	}
+	for _, t := range rest[i:] {
+		switch {
+		case t.kv:
+			e.Checks = append(e.Checks, ValueCheck{Pos: p.pos(lineNo, t.col), Key: t.key, Value: t.value})
+		case t.raw == "=>":
+			p.errs.at(p.pos(lineNo, t.col), "a second =>")
+		default:
+			p.errs.at(p.pos(lineNo, t.col), "unexpected %q after the result (alternatives are joined by | without spaces; checks are KEY=VALUE)", t.raw)
+		}
+	}
+	return e
+}
+
+// results parses "ok|WSAEINVAL|error|10022".
+func (p *parser) results(lineNo int, t token, e *Expectation) {
+	before := len(p.errs.list)
+	defer func() {
+		if len(p.errs.list) > before && !e.OK && len(e.Codes) == 0 && !e.AnyError {
+			e.AnyError = true // already reported; do not also say it accepts nothing
+		}
+	}()
+	off := 0
+	for part := range strings.SplitSeq(t.value, "|") {
+		at := p.pos(lineNo, t.col+off)
+		off += len(part) + 1
+		switch {
+		case part == "":
+			p.errs.at(at, "empty alternative in %q", t.value)
+		case part == "ok":
+			e.OK = true
+		case part == "error":
+			e.AnyError = true
+		default:
+			code, ok := parseCode(part)
+			switch {
+			case !ok:
+				p.errs.at(at, "unknown result %q%s", part, didYouMean(part, resultVocabulary()))
+			case code == 0:
+				e.OK = true
+			default:
+				e.Codes = append(e.Codes, code)
+			}
+		}
+	}
+}
+
+// parseCode reads an error's SDK name or its number (decimal or 0x).
+func parseCode(s string) (errors.Errno, bool) {
+	if c, ok := errors.ByName(s); ok && strings.ToUpper(s) == s {
+		return c, true
+	}
+	if v, neg, ok := parseNumber(s); ok && !neg && v < 0xffffffff { // all ones is noCode
+		return errors.Errno(v), true
+	}
+	return 0, false
+}
+
+func resultVocabulary() []string {
+	out := []string{"ok", "error"}
+	for _, c := range errors.Codes() {
+		out = append(out, c.Name)
+	}
+	return out
+}

@@ -1,0 +1,319 @@
+package scenario
+
+import (
+	"strconv"
+	"strings"
+
+	"github.com/wsssim/wsssim/sockaddr"
+	"github.com/wsssim/wsssim/socket"
+)
+
+// reader hands a call's compile function its arguments one by one, typed, and reports every
+// mismatch at the argument's own column.
+type reader struct {
+	a      *analyzer
+	st     *Stmt
+	app    string
+	spec   *callSpec
+	pos    []*Arg
+	next   int
+	keys   map[string]*Arg
+	failed bool
+}
+
+func newReader(a *analyzer, st *Stmt, app string, spec *callSpec) *reader {
+	r := &reader{a: a, st: st, app: app, spec: spec, keys: map[string]*Arg{}}
+	for i := range st.Args {
+		arg := &st.Args[i]
+		if arg.Key == "" {
+			if arg.Quoted {
+				r.errAt(arg.Pos, `a quoted string can only be a KEY="value" value`)
+			}
+			r.pos = append(r.pos, arg)
+			continue
+		}
+		switch {
+		case !containsString(spec.keys, arg.Key):
+			if len(spec.keys) == 0 {
+				r.errAt(arg.Pos, "%s takes no KEY=VALUE arguments (%s)", spec.name, spec.synopsis)
+			} else {
+				if hint := didYouMean(arg.Key, spec.keys); hint != "" {
+					r.errAt(arg.Pos, "%s takes no key %s%s", spec.name, arg.Key, hint)
+				} else {
+					r.errAt(arg.Pos, "%s takes no key %s (%s)", spec.name, arg.Key, spec.synopsis)
+				}
+			}
+		case r.keys[arg.Key] != nil:
+			r.errAt(arg.Pos, "%s= is given twice", arg.Key)
+		default:
+			r.keys[arg.Key] = arg
+		}
+	}
+	return r
+}
+
+func (r *reader) errAt(p Pos, format string, args ...any) {
+	r.failed = true
+	r.a.errs.at(p, format, args...)
+}
+
+// positional returns the next positional argument, or nil (reporting it when required).
+func (r *reader) positional(what string, required bool) *Arg {
+	if r.next < len(r.pos) {
+		a := r.pos[r.next]
+		r.next++
+		return a
+	}
+	if required {
+		r.errAt(r.st.CallPos, "%s: missing %s (%s)", r.spec.name, what, r.spec.synopsis)
+	}
+	return nil
+}
+
+// finish reports positional arguments nobody read.
+func (r *reader) finish() {
+	if r.next < len(r.pos) {
+		a := r.pos[r.next]
+		r.errAt(a.Pos, "%s: unexpected argument %q (%s)", r.spec.name, a.Value, r.spec.synopsis)
+	}
+}
+
+func (r *reader) key(name string) *Arg { return r.keys[name] }
+
+func isNULL(a *Arg) bool { return a != nil && !a.Quoted && a.Value == "NULL" }
+
+// handleRef is a SOCKET argument: a variable, resolved when the line runs, or a literal.
+type handleRef struct {
+	name string
+	h    socket.Handle
+}
+
+func (h handleRef) resolve(env *appEnv) socket.Handle {
+	if h.name != "" {
+		if v, ok := env.vars[h.name]; ok {
+			return v
+		}
+		return socket.INVALID_SOCKET
+	}
+	return h.h
+}
+
+// socket reads the SOCKET argument: a variable bound earlier by this application, a number, or
+// INVALID_SOCKET.
+func (r *reader) socket() handleRef {
+	a := r.positional("the SOCKET", true)
+	if a == nil {
+		return handleRef{h: socket.INVALID_SOCKET}
+	}
+	if a.Value == "INVALID_SOCKET" {
+		return handleRef{h: socket.INVALID_SOCKET}
+	}
+	if mag, neg, ok := parseNumber(a.Value); ok {
+		v, ok := int64Bits(mag, neg)
+		if !ok {
+			r.errAt(a.Pos, "handle %s is out of range", a.Value)
+		}
+		return handleRef{h: socket.Handle(v)}
+	}
+	if !isIdent(a.Value) || reservedWord(a.Value) {
+		r.errAt(a.Pos, "%s: %q is not a socket (a variable bound by socket, WSASocket or accept, a number, or INVALID_SOCKET)", r.spec.name, a.Value)
+		return handleRef{h: socket.INVALID_SOCKET}
+	}
+	if r.app != "" && !r.a.bound[r.app][a.Value] {
+		if where := r.a.boundWhere[a.Value]; len(where) > 0 {
+			r.errAt(a.Pos, "variable %s belongs to %s, not %s (variables are per application)", a.Value, where[0], r.app)
+		} else {
+			var vocab []string
+			for v := range r.a.bound[r.app] {
+				vocab = append(vocab, v)
+			}
+			r.errAt(a.Pos, "unknown variable %s (bind it first: %s = socket …)%s", a.Value, a.Value, didYouMean(a.Value, vocab))
+		}
+	}
+	return handleRef{name: a.Value}
+}
+
+// intOf resolves a number or SDK name to the 32 bits a C int or DWORD carries.
+func (r *reader) intOf(a *Arg, what string, groups ...group) uint32 {
+	if c, ok := constantsByName[a.Value]; ok && !a.Quoted {
+		return uint32(int32(c.Value))
+	}
+	if mag, neg, ok := parseNumber(a.Value); ok {
+		v, ok := int32Bits(mag, neg)
+		if !ok {
+			r.errAt(valueStart(a), "%s %s does not fit in 32 bits", what, a.Value)
+		}
+		return v
+	}
+	r.errAt(valueStart(a), "unknown constant %q for %s%s", a.Value, what, didYouMeanGroups(a.Value, groups...))
+	return 0
+}
+
+// valueStart is where an argument's value starts (after KEY= and an opening quote).
+func valueStart(a *Arg) Pos {
+	if a.Key == "" {
+		return a.Pos
+	}
+	p := valuePos(a.Pos, a.Key)
+	if a.Quoted && p.Line != 0 {
+		p.Col++
+	}
+	return p
+}
+
+// int32 reads a required positional integer.
+func (r *reader) int32(what string, groups ...group) int32 {
+	a := r.positional(what, true)
+	if a == nil {
+		return 0
+	}
+	return int32(r.intOf(a, what, groups...))
+}
+
+// flags reads "A|B|0x10" against a table of names that may drop a common prefix.
+func (r *reader) flags(a *Arg, what string, parse func(string) (uint32, bool), vocab []string) uint32 {
+	var v uint32
+	off := 0
+	start := valueStart(a)
+	for part := range strings.SplitSeq(a.Value, "|") {
+		p := start
+		p.Col += off
+		off += len(part) + 1
+		if part == "" {
+			r.errAt(p, "empty flag in %s %q", what, a.Value)
+			continue
+		}
+		bit, ok := parse(part)
+		if !ok {
+			r.errAt(p, "unknown %s flag %q%s", what, part, didYouMean(part, vocab))
+			continue
+		}
+		v |= bit
+	}
+	return v
+}
+
+// addrArg is an address argument as the call receives it: bytes and their default length.
+type addrArg struct {
+	null bool
+	buf  []byte
+}
+
+// addr reads ADDR, NULL, or AF_UNSPEC (a 16-byte SOCKADDR of family 0: the UDP "disconnect").
+func (r *reader) addr(what string) addrArg {
+	a := r.positional(what, true)
+	if a == nil {
+		return addrArg{null: true}
+	}
+	switch a.Value {
+	case "NULL":
+		return addrArg{null: true}
+	case "AF_UNSPEC":
+		return addrArg{buf: make([]byte, sockaddr.SizeofSockaddr)}
+	}
+	sa, err := parseSockaddr(a.Value)
+	if err != "" {
+		r.errAt(a.Pos, "%s: %s", r.spec.name, err)
+		return addrArg{null: true}
+	}
+	return addrArg{buf: sa.Encode()}
+}
+
+// lenArg is a length: a value, or (for length pointers) NULL.
+type lenArg struct {
+	set, null bool
+	v         int32
+}
+
+// length reads KEY=N (and KEY=NULL when nullable).
+func (r *reader) length(key string, nullable bool) lenArg {
+	a := r.key(key)
+	if a == nil {
+		return lenArg{}
+	}
+	if isNULL(a) {
+		if !nullable {
+			r.errAt(valueStart(a), "%s= cannot be NULL here", key)
+		}
+		return lenArg{set: true, null: true}
+	}
+	mag, neg, ok := parseNumber(a.Value)
+	if !ok {
+		r.errAt(valueStart(a), "%s= needs a number, got %q", key, a.Value)
+		return lenArg{}
+	}
+	v, ok := int32Bits(mag, neg)
+	if !ok {
+		r.errAt(valueStart(a), "%s=%s does not fit in 32 bits", key, a.Value)
+	}
+	return lenArg{set: true, v: int32(v)}
+}
+
+// or returns the length to pass given the default.
+func (l lenArg) or(def int) int32 {
+	if l.set {
+		return l.v
+	}
+	return int32(def)
+}
+
+// nullOnly reads a key whose only value is NULL (optval=NULL, addr=NULL …).
+func (r *reader) nullOnly(key string) bool {
+	a := r.key(key)
+	if a == nil {
+		return false
+	}
+	if !isNULL(a) {
+		r.errAt(valueStart(a), "%s= takes only NULL", key)
+	}
+	return true
+}
+
+// ovRef names an OVERLAPPED: a per-application variable, NULL, or the socket's own.
+type ovRef struct {
+	null bool
+	name string // "" with !null: the socket's default OVERLAPPED
+}
+
+func (r *reader) ovValue(a *Arg) ovRef {
+	if isNULL(a) {
+		return ovRef{null: true}
+	}
+	if !isIdent(a.Value) || reservedWord(a.Value) || a.Quoted {
+		r.errAt(valueStart(a), "%q cannot name an OVERLAPPED (a variable name, or NULL)", a.Value)
+	}
+	return ovRef{name: a.Value}
+}
+
+// resolve returns the OVERLAPPED to pass, creating a named one on first use.
+func (o ovRef) resolve(env *appEnv, s socket.Handle) *socket.Overlapped {
+	switch {
+	case o.null:
+		return nil
+	case o.name != "":
+		ov := env.ovs[o.name]
+		if ov == nil {
+			ov = new(socket.Overlapped)
+			env.ovs[o.name] = ov
+		}
+		return ov
+	}
+	ov := env.sockOvs[s]
+	if ov == nil {
+		ov = new(socket.Overlapped)
+		env.sockOvs[s] = ov
+	}
+	return ov
+}
+
+// outSize is the size of an output buffer: the default, or a larger length the scenario says
+// the buffer has, capped so that no input allocates without bound.
+func outSize(def int, l lenArg) int {
+	const maxBuf = 1 << 16
+	if l.set && !l.null && int(l.v) > def {
+		return min(int(l.v), maxBuf)
+	}
+	return def
+}
+
+func itoa(v int64) string { return strconv.FormatInt(v, 10) }

@@ -1,0 +1,253 @@
+package scenario
+
+import (
+	stderrors "errors"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+
+	"github.com/wsssim/wsssim/errors"
+	"github.com/wsssim/wsssim/sim"
+	"github.com/wsssim/wsssim/socket"
+)
+
+// noCode is Step.Got for a failure that carries no Winsock code (a back end's own error).
+const noCode = errors.Errno(^uint32(0))
+
+// Options tunes Run.
+type Options struct {
+	// Trace, when set, receives one line per statement run:
+	// "file:line: who: CALL ARGS = RESULT [RULE] KEY=VALUE…".
+	Trace io.Writer
+	// StopAtFirstFailure ends the run at the first statement whose expectation fails, for
+	// shrinking and for reading the one failure that matters.
+	StopAtFirstFailure bool
+}
+
+// Result is one script's run on one back end.
+type Result struct {
+	Script  *Script
+	Backend string
+	// Skipped is why the back end could not run the script; no statement ran.
+	Skipped string
+	// Err is set when the script could not run at all (it does not check, or the back end
+	// failed to build its world). Steps is then empty.
+	Err   error
+	Steps []Step
+}
+
+// Passed reports whether the script ran and every expectation held. A skipped script has not
+// passed (nor failed): callers report it separately.
+func (r *Result) Passed() bool {
+	return r.Err == nil && r.Skipped == "" && len(r.Failures()) == 0
+}
+
+// Failures returns the steps whose expectation did not hold.
+func (r *Result) Failures() []Step {
+	var out []Step
+	for _, s := range r.Steps {
+		if s.Failure != "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// Step is one statement's run.
+type Step struct {
+	Stmt *Stmt
+	// App is the application that made the call ("host" or "host/app"; "" for settle).
+	App string
+	// Got is the error code the call returned, 0 for success.
+	Got errors.Errno
+	// Err is the error as the back end returned it (nil for success).
+	Err error
+	// Rule is the simulator rule that decided a failure; nil on success or natively.
+	Rule *sim.Rule
+	// Values are the values the call returned ("value", "len", "addr", "peer", "bytes",
+	// "version", and "handle" for calls that return a SOCKET).
+	Values map[string]string
+	// Failure is "" when the expectation held, else e.g. "got WSAEINVAL, want ok".
+	Failure string
+}
+
+// Message is the report line for a failed step: "file:line: CALL …: got X, want Y", followed by
+// the rule that decided X when there is one ("[rule SETSEC-BOUND: condition]").
+func (s Step) Message() string {
+	var b strings.Builder
+	b.WriteString(s.Stmt.Pos.lineString())
+	b.WriteString(": ")
+	b.WriteString(s.Stmt.format(true, false))
+	b.WriteString(": ")
+	b.WriteString(s.Failure)
+	if s.Rule != nil {
+		b.WriteString(" [rule ")
+		b.WriteString(s.Rule.ID)
+		b.WriteString(": ")
+		b.WriteString(s.Rule.Condition)
+		b.WriteString("]")
+	}
+	return b.String()
+}
+
+// traceLine is the statement and its outcome in one deterministic line.
+func (s Step) traceLine() string {
+	var b strings.Builder
+	b.WriteString(s.Stmt.Pos.lineString())
+	b.WriteString(": ")
+	if s.App != "" {
+		b.WriteString(s.App)
+		b.WriteString(": ")
+	}
+	b.WriteString(s.Stmt.callText(true))
+	b.WriteString(" = ")
+	b.WriteString(codeString(s.Got))
+	if s.Rule != nil {
+		b.WriteString(" [")
+		b.WriteString(s.Rule.ID)
+		b.WriteString("]")
+	}
+	keys := make([]string, 0, len(s.Values))
+	for k := range s.Values {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		name := k
+		if k == "handle" && s.Stmt.Var != "" {
+			name = s.Stmt.Var
+		}
+		b.WriteString(" ")
+		b.WriteString(name)
+		b.WriteString("=")
+		b.WriteString(s.Values[k])
+	}
+	if s.Failure != "" {
+		b.WriteString(" FAIL: ")
+		b.WriteString(s.Failure)
+	}
+	return b.String()
+}
+
+// Run runs a script on a back end: statements in file order, each on its application, each
+// checked against its expectation. It never panics on a Script, parsed or built by hand; a
+// script that does not check comes back with Err set.
+func Run(s *Script, b Backend, opts Options) *Result {
+	res := &Result{Script: s}
+	if b == nil {
+		res.Err = stderrors.New("scenario: no back end")
+		return res
+	}
+	res.Backend = b.Name()
+	if s == nil {
+		res.Err = stderrors.New("scenario: no script")
+		return res
+	}
+	ops, err := compile(s)
+	if err != nil {
+		res.Err = err
+		return res
+	}
+	w, err := b.Open(s)
+	if err != nil {
+		var skip *SkipError
+		if stderrors.As(err, &skip) {
+			res.Skipped = skip.Reason
+		} else {
+			res.Err = err
+		}
+		return res
+	}
+	defer w.Close()
+	envs := map[string]*appEnv{}
+	apis := map[string]socket.API{}
+	for _, o := range ops {
+		step := runOp(o, w, envs, apis)
+		res.Steps = append(res.Steps, step)
+		if opts.Trace != nil {
+			fmt.Fprintln(opts.Trace, step.traceLine())
+		}
+		if step.Failure != "" && opts.StopAtFirstFailure {
+			break
+		}
+	}
+	return res
+}
+
+func runOp(o *op, w World, envs map[string]*appEnv, apis map[string]socket.API) Step {
+	step := Step{Stmt: o.st, App: o.app}
+	env := envs[o.app]
+	if env == nil {
+		env = newAppEnv()
+		envs[o.app] = env
+	}
+	x := &execCtx{env: env, world: w}
+	if !o.spec.pseudo {
+		api, ok := apis[o.app]
+		if !ok {
+			var err error
+			api, err = w.API(o.app)
+			if err != nil {
+				step.Err = err
+				step.Got = noCode
+				step.Failure = "cannot reach " + o.app + ": " + err.Error()
+				return step
+			}
+			apis[o.app] = api
+		}
+		x.api = api
+	}
+	out := o.run(x)
+	step.Err = out.err
+	step.Values = out.values
+	if out.hasHandle {
+		step.set("handle", out.handle.String())
+		if o.st.Var != "" {
+			env.vars[o.st.Var] = out.handle
+		}
+	}
+	if out.err != nil {
+		var code errors.Errno
+		if stderrors.As(out.err, &code) && code != 0 {
+			step.Got = code
+		} else {
+			step.Got = noCode
+		}
+		var re *sim.RuleError
+		if stderrors.As(out.err, &re) {
+			step.Rule = re.Rule
+		}
+	}
+	step.Failure = judge(o, step)
+	return step
+}
+
+func (s *Step) set(k, v string) {
+	if s.Values == nil {
+		s.Values = map[string]string{}
+	}
+	s.Values[k] = v
+}
+
+// judge compares the outcome with the expectation: "" when it held.
+func judge(o *op, s Step) string {
+	e := o.st.Expect
+	if !e.accepts(s.Got) {
+		return "got " + codeString(s.Got) + ", want " + e.String()
+	}
+	if s.Got != 0 {
+		return ""
+	}
+	var bad []string
+	for _, c := range o.checks {
+		got, ok := s.Values[c.vc.Key]
+		switch {
+		case !ok:
+			bad = append(bad, "got no "+c.vc.Key+", want "+c.vc.Key+"="+c.vc.Value)
+		case !c.match(got):
+			bad = append(bad, "got "+c.vc.Key+"="+got+", want "+c.vc.Key+"="+c.vc.Value)
+		}
+	}
+	return strings.Join(bad, "; ")
+}
