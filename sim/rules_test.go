@@ -210,8 +210,8 @@ var ruleCases = map[string]func(f *fixture) error{
 		require.True(f.t, done)
 		return err
 	},
-	"CONNECT-REFUSED":      func(f *fixture) error { return f.th.ConnectAddr(f.tcp(), v4("127.0.0.1:81")) },
-	"CONNECT-UNREACHABLE":  func(f *fixture) error { return f.th.ConnectAddr(f.tcp(), v4("10.9.9.9:80")) },
+	"CONNECT-REFUSED":     func(f *fixture) error { return f.th.ConnectAddr(f.tcp(), v4("127.0.0.1:81")) },
+	"CONNECT-UNREACHABLE": func(f *fixture) error { return f.th.ConnectAddr(f.tcp(), v4("10.9.9.9:80")) },
 	"CONNECT-NETUNREACH": func(f *fixture) error {
 		return f.farT.ConnectAddr(f.sock(f.farT, sim.AF_INET6, sim.SOCK_STREAM), v4("[fd00::2]:80"))
 	},

@@ -6,6 +6,7 @@ import (
 	"sync"
 
 	"github.com/wsssim/wsssim/errors"
+	"github.com/wsssim/wsssim/sockaddr"
 )
 
 // Event is one call as a trace records it.
@@ -19,6 +20,16 @@ type Event struct {
 	Code   errors.Errno // 0 for success
 	Rule   *Rule        // the rule that decided a failure
 	Note   string       // what else happened: a new handle, where a connection or datagram went
+
+	// Structured details, for tools that check the run (the fuzzer's invariants).
+	Addr        sockaddr.Addr // the address argument (bind, connect, ConnectEx, sendto), if it decoded
+	Level       int32         // setsockopt/getsockopt level
+	Option      int32         // setsockopt/getsockopt option name
+	Value       int32         // setsockopt's value, getsockopt's result
+	Local       sockaddr.Addr // the socket's local address after the call
+	NewHandle   Handle        // the socket a successful socket, WSASocket or accept made
+	DeliveredTo string        // the application that received the connection or datagram ("host/app")
+	Receiver    Handle        // and its socket
 }
 
 // String formats the event as one deterministic line, e.g.
@@ -97,6 +108,25 @@ func (n *Network) trace(c *call, err error) {
 		}
 	}
 	e.Note = c.note(err)
+	if c.addrErr == 0 && !c.null {
+		e.Addr = c.addr
+	}
+	e.Level, e.Option = c.level, c.opt
+	switch c.fn {
+	case "setsockopt":
+		e.Value = c.optValue()
+	case "getsockopt":
+		e.Value = c.outValue
+	}
+	if c.s != nil {
+		e.Local = c.s.local
+	}
+	if err == nil {
+		e.NewHandle = c.outHandle
+	}
+	if d := c.deliveredTo; d != nil { // also for a connect that completes later: the listener already has it
+		e.DeliveredTo, e.Receiver = d.app.Label(), d.handle
+	}
 	(*tp).Event(e)
 }
 
