@@ -27,6 +27,7 @@ type Event struct {
 	Option      int32         // setsockopt/getsockopt option name
 	Value       int32         // setsockopt's value, getsockopt's result
 	Local       sockaddr.Addr // the socket's local address after the call
+	SockType    int32         // the socket's type (SOCK_STREAM, SOCK_DGRAM, ...), or the type a new socket got
 	NewHandle   Handle        // the socket a successful socket, WSASocket or accept made
 	DeliveredTo string        // the application that received the connection or datagram ("host/app")
 	Receiver    Handle        // and its socket
@@ -119,7 +120,9 @@ func (n *Network) trace(c *call, err error) {
 		e.Value = c.outValue
 	}
 	if c.s != nil {
-		e.Local = c.s.local
+		e.Local, e.SockType = c.s.local, c.s.typ
+	} else if c.fn == "socket" || c.fn == "WSASocket" {
+		e.SockType = resolvedType(c.af, c.typ, c.proto)
 	}
 	if err == nil {
 		e.NewHandle = c.outHandle
