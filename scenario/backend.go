@@ -126,6 +126,9 @@ type NativeOptions struct {
 	// HasAddress reports whether the machine owns an address a script's host declares. Nil
 	// means no declared address is assumed present, so such scripts are skipped.
 	HasAddress func(netip.Addr) bool
+	// Unavailable names calls this Winsock cannot make, with the reason (Wine's fwpuclnt.dll
+	// aborts the process on the secure-socket functions); scripts that use one are skipped.
+	Unavailable map[string]string
 }
 
 // NativeBackend runs scripts on one real Winsock (or anything else behind socket.API). It only
@@ -172,6 +175,11 @@ func (b nativeBackend) Open(s *Script) (World, error) {
 			if b.opts.HasAddress == nil || !b.opts.HasAddress(ip) {
 				return nil, &SkipError{Reason: "needs address " + ip.String() + ", which this machine lacks"}
 			}
+		}
+	}
+	for _, st := range s.Stmts {
+		if reason, missing := b.opts.Unavailable[st.Call]; missing {
+			return nil, &SkipError{Reason: "calls " + st.Call + ", which this Winsock cannot make: " + reason}
 		}
 	}
 	c := &countingAPI{API: b.api, open: map[socket.Handle]bool{}}

@@ -6,13 +6,7 @@ import (
 	"github.com/wsssim/wsssim/socket"
 )
 
-// nativeAPI is the real Winsock, initialised once for the run as every scenario application
-// starts initialised.
-func nativeAPI() (socket.API, error) {
-	api := socket.Native()
-	var d socket.WSAData
-	if err := api.WSAStartup(0x0202, &d); err != nil {
-		return nil, err
-	}
-	return api, nil
-}
+// nativeAPI is the real Winsock. It is not initialised here: the native back end calls
+// WSAStartup for each scenario (every scenario application starts initialised once) and
+// balances it afterwards.
+func nativeAPI() (socket.API, error) { return socket.Native(), nil }

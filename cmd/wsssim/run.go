@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"net"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"sort"
@@ -49,6 +51,7 @@ func runRun(args []string, stdout, stderr io.Writer) int {
 	format := fset.String("format", "text", "output format: text, json (JSON lines) or junit (JUnit XML)")
 	trace := fset.Bool("trace", false, "print every call with its result and the rule that decided it")
 	backendName := fset.String("backend", "sim", "sim (the simulator) or native (the real Winsock; Windows only)")
+	unavailable := fset.String("native-unavailable", "", "comma-separated calls the native Winsock lacks (e.g. the secure-socket functions under Wine): scenarios using them are skipped")
 	if err := fset.Parse(args); err != nil {
 		return exitUsage
 	}
@@ -72,7 +75,13 @@ func runRun(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintln(stderr, "wsssim run:", err)
 			return exitUsage
 		}
-		backend = scenario.NativeBackend(api)
+		opts := scenario.NativeOptions{HasAddress: machineHasAddress, Unavailable: map[string]string{}}
+		for _, call := range strings.Split(*unavailable, ",") {
+			if call = strings.TrimSpace(call); call != "" {
+				opts.Unavailable[call] = "named by --native-unavailable"
+			}
+		}
+		backend = scenario.NativeBackendWith(api, opts)
 	default:
 		fmt.Fprintf(stderr, "wsssim run: unknown back end %q (sim or native)\n", *backendName)
 		return exitUsage
@@ -117,6 +126,21 @@ func runRun(args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	return code
+}
+
+// machineHasAddress reports whether one of this machine's interfaces has the address, so that
+// scenarios declaring it can run natively.
+func machineHasAddress(ip netip.Addr) bool {
+	addrs, err := net.InterfaceAddrs()
+	if err != nil {
+		return false
+	}
+	for _, a := range addrs {
+		if p, err := netip.ParsePrefix(a.String()); err == nil && p.Addr().Unmap() == ip.Unmap() {
+			return true
+		}
+	}
+	return false
 }
 
 // scenarioFiles expands the arguments: files as given, directories to every .wss below them, in
