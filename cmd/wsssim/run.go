@@ -31,6 +31,47 @@ type fileResult struct {
 	path   string
 	result *scenario.Result // nil when the file could not be read or parsed
 	err    error            // why the file is unusable
+	known  map[string]string
+}
+
+// failures are the steps whose expectation failed and that are not known differences.
+func (f fileResult) failures() []scenario.Step {
+	var out []scenario.Step
+	for _, s := range f.result.Failures() {
+		if _, ok := f.knownReason(s); !ok {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+func (f fileResult) knownReason(s scenario.Step) (string, bool) {
+	r, ok := f.known[fmt.Sprintf("%s:%d", filepath.ToSlash(s.Stmt.Pos.File), s.Stmt.Pos.Line)]
+	return r, ok
+}
+
+// readKnown reads "FILE:LINE: reason" lines; blank lines and # comments are ignored.
+func readKnown(path string) (map[string]string, error) {
+	known := map[string]string{}
+	if path == "" {
+		return known, nil
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	for i, line := range strings.Split(string(data), "\n") {
+		line = strings.TrimSpace(line)
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		loc, reason, ok := strings.Cut(line, ": ")
+		if !ok || strings.Count(loc, ":") < 1 {
+			return nil, fmt.Errorf("%s:%d: want \"FILE:LINE: reason\"", path, i+1)
+		}
+		known[loc] = reason
+	}
+	return known, nil
 }
 
 func (f fileResult) status() string {
@@ -39,7 +80,7 @@ func (f fileResult) status() string {
 		return "error"
 	case f.result.Skipped != "":
 		return "skipped"
-	case f.result.Passed():
+	case len(f.failures()) == 0:
 		return "passed"
 	}
 	return "failed"
@@ -51,6 +92,7 @@ func runRun(args []string, stdout, stderr io.Writer) int {
 	format := fset.String("format", "text", "output format: text, json (JSON lines) or junit (JUnit XML)")
 	trace := fset.Bool("trace", false, "print every call with its result and the rule that decided it")
 	backendName := fset.String("backend", "sim", "sim (the simulator) or native (the real Winsock; Windows only)")
+	knownFile := fset.String("known", "", "file of investigated differences (lines \"FILE:LINE: reason\"): failures there are reported as known, not counted")
 	unavailable := fset.String("native-unavailable", "", "comma-separated calls the native Winsock lacks (e.g. the secure-socket functions under Wine): scenarios using them are skipped")
 	if err := fset.Parse(args); err != nil {
 		return exitUsage
@@ -86,6 +128,11 @@ func runRun(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "wsssim run: unknown back end %q (sim or native)\n", *backendName)
 		return exitUsage
 	}
+	known, err := readKnown(*knownFile)
+	if err != nil {
+		fmt.Fprintln(stderr, "wsssim run:", err)
+		return exitUsage
+	}
 	files, err := scenarioFiles(fset.Args())
 	if err != nil {
 		fmt.Fprintln(stderr, "wsssim run:", err)
@@ -104,6 +151,7 @@ func runRun(args []string, stdout, stderr io.Writer) int {
 			fr.err = err
 		} else {
 			fr.result = scenario.Run(script, backend, scenario.Options{Trace: traceOut})
+			fr.known = known
 		}
 		results = append(results, fr)
 	}
@@ -208,6 +256,10 @@ func writeText(stdout, stderr io.Writer, results []fileResult) {
 			fmt.Fprintf(stdout, "%s: skipped: %s\n", r.path, r.result.Skipped)
 		default:
 			for _, f := range r.result.Failures() {
+				if reason, ok := r.knownReason(f); ok {
+					fmt.Fprintf(stdout, "%s (known difference: %s)\n", f.Message(), reason)
+					continue
+				}
 				fmt.Fprintln(stdout, f.Message())
 			}
 		}
@@ -226,6 +278,7 @@ type jsonStep struct {
 	Rule    string            `json:"rule,omitempty"`
 	Values  map[string]string `json:"values,omitempty"`
 	Failure string            `json:"failure,omitempty"`
+	Known   string            `json:"known,omitempty"` // why a failure is an accepted difference
 }
 
 // jsonFile closes each scenario file in the JSON lines output.
@@ -260,9 +313,12 @@ func writeJSON(stdout io.Writer, results []fileResult, allSteps bool) {
 				if s.Rule != nil {
 					js.Rule = s.Rule.ID
 				}
+				if reason, ok := r.knownReason(s); ok && s.Failure != "" {
+					js.Known = reason
+				}
 				_ = enc.Encode(js)
 			}
-			jf.Steps, jf.Failed = len(r.result.Steps), len(r.result.Failures())
+			jf.Steps, jf.Failed = len(r.result.Steps), len(r.failures())
 		}
 		_ = enc.Encode(jf)
 	}
@@ -332,7 +388,7 @@ func writeJUnit(stdout io.Writer, results []fileResult) {
 			suite.Skipped++
 		case "failed":
 			var lines []string
-			for _, f := range r.result.Failures() {
+			for _, f := range r.failures() {
 				lines = append(lines, f.Message())
 			}
 			c.Failure = &junitMessage{Message: fmt.Sprintf("%d expectation(s) failed", len(lines)), Text: strings.Join(lines, "\n")}
