@@ -81,10 +81,10 @@ var (
 			}
 			return c.addrErr != 0 || int32(c.addr.Family) != c.s.family
 		})
-	ruleConnectUnix = rule("CONNECT-UNIX", "connect", errors.WSAEOPNOTSUPP,
-		"the socket is AF_UNIX: wsssim does not model AF_UNIX paths",
-		"wsssim limitation",
-		func(c *call) bool { return c.s.family == AF_UNIX })
+	ruleConnectUnix = rule("CONNECT-UNSUPPORTED", "connect", errors.WSAEOPNOTSUPP,
+		"the socket is AF_UNIX or SOCK_RAW: wsssim does not model AF_UNIX paths or raw IP",
+		"wsssim limitation (such sockets can be created, configured and closed only)",
+		func(c *call) bool { return c.s.family == AF_UNIX || c.s.typ == SOCK_RAW })
 	ruleConnectListening = rule("CONNECT-LISTENING", "connect", errors.WSAEINVAL,
 		"the socket is listening",
 		"doc: connect — WSAEINVAL: the parameter s is a listening socket; Wine sock.c test_connect",
@@ -261,7 +261,11 @@ func (s *Socket) associate(dst sockaddr.Addr) error {
 			return err
 		}
 	}
-	if src, ok := s.sourceFor(dst); ok && s.local.IsWildcard() {
+	src, ok := s.sourceFor(dst)
+	if !ok {
+		return ruleConnectNoRoute.err
+	}
+	if s.local.IsWildcard() {
 		s.local = src.WithPort(s.local.Port)
 	}
 	s.peer = dst
@@ -283,6 +287,10 @@ func (s *Socket) sourceFor(dst sockaddr.Addr) (sockaddr.Addr, bool) {
 			return sockaddr.Addr{}, false
 		}
 		return s.local, true
+	}
+	if s.local.IsV4Mapped() && !ip.Is4() {
+		// ::ffff:0.0.0.0 is the IPv4 wildcard: the port is reserved for IPv4 only.
+		return sockaddr.Addr{}, false
 	}
 	var src netip.Addr
 	switch {

@@ -104,10 +104,11 @@ func init() {
 	outcomes("connect", append(append([]*Rule{ruleConnectWouldBlock}, connectResults...), implicitBind...)...)
 	outcomes("WSAConnect", append(append([]*Rule{ruleConnectWouldBlock}, connectResults...), implicitBind...)...)
 	outcomes("ConnectEx", ruleConnectExPending)
-	outcomes("WSAGetOverlappedResult", append([]*Rule{ruleOvIncomplete, ruleOvNotStarted, ruleCloseAborts}, connectResults...)...)
+	outcomes("WSAGetOverlappedResult", append([]*Rule{ruleOvIncomplete, ruleOvNotStarted}, connectResults...)...)
 	outcomes("accept", ruleAcceptWouldBlock)
-	outcomes("sendto", implicitBind...)
-	outcomes("closesocket")
+	outcomes("sendto", append([]*Rule{ruleSendtoNoRoute}, implicitBind...)...)
+	// closesocket itself succeeds; the abort reaches the pending operation's OVERLAPPED.
+	outcomes("closesocket", ruleCloseAborts)
 }
 
 // RulesReturning lists the rules that give a code.

@@ -162,8 +162,14 @@ var ruleCases = map[string]func(f *fixture) error{
 		return f.th.Listen(s, 1)
 	},
 	"LISTEN-UNBOUND": func(f *fixture) error { return f.th.Listen(f.tcp(), 1) },
-	"CONNECT-UNIX": func(f *fixture) error {
-		return f.th.ConnectAddr(f.sock(f.th, sim.AF_UNIX, sim.SOCK_STREAM), v4("127.0.0.1:1"))
+	"CONNECT-UNSUPPORTED": func(f *fixture) error {
+		return f.th.ConnectAddr(f.sock(f.th, sim.AF_INET, sim.SOCK_RAW), v4("127.0.0.1:1"))
+	},
+	"SENDTO-NETUNREACH": func(f *fixture) error {
+		u := f.udp()
+		f.ok(f.th.BindAddr(u, v4("127.0.0.1:0")))
+		_, err := f.th.SendtoAddr(u, []byte("x"), v4("10.0.0.3:9"))
+		return err
 	},
 	"CONNECT-FAULT":  func(f *fixture) error { return f.th.Connect(f.tcp(), nil, 16) },
 	"CONNECT-FAMILY": func(f *fixture) error { return f.th.ConnectAddr(f.tcp(), v4("[::1]:80")) },

@@ -18,6 +18,10 @@ var (
 		"an IPv4-mapped destination from an AF_INET6 socket with IPV6_V6ONLY on: such a socket has no IPv4 path",
 		"doc: Dual-Stack Sockets — IPv4-mapped addresses reach IPv4 only when IPV6_V6ONLY is 0 [INFER: WSAENETUNREACH]",
 		func(c *call) bool { return c.s.isDgram() && !c.null && c.addr.IsV4Mapped() && c.s.has(bitV6Only) })
+	ruleSendtoNoRoute = rule("SENDTO-NETUNREACH", "sendto", errors.WSAENETUNREACH,
+		"no local address can reach the destination: the socket is bound to loopback (or to the other IP version) and the destination is elsewhere",
+		"doc: sendto — WSAENETUNREACH: the network cannot be reached from this host at this time [INFER: as connect's route check]",
+		nil)
 	ruleSendtoUnix = rule("SENDTO-UNSUPPORTED", "sendto", errors.WSAEOPNOTSUPP,
 		"the socket is AF_UNIX or SOCK_RAW: wsssim does not model their traffic",
 		"wsssim limitation",
@@ -83,6 +87,9 @@ func sendtoEffect(c *call) error {
 		if err := s.reserve(sockaddr.Any(sockaddr.Family(s.family), 0), true); err != nil {
 			return err
 		}
+	}
+	if _, ok := s.sourceFor(dst); !ok {
+		return ruleSendtoNoRoute.err
 	}
 	target := s.app.host.net.route(s.app.host, dst.IP)
 	if target == nil {
