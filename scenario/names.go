@@ -56,6 +56,7 @@ var constantTable = []Constant{
 
 	{"SO_REUSEADDR", int64(sim.SO_REUSEADDR), gOption},
 	{"SO_EXCLUSIVEADDRUSE", int64(sim.SO_EXCLUSIVEADDRUSE), gOption},
+	{"SO_BROADCAST", int64(sim.SO_BROADCAST), gOption},
 	{"SO_ACCEPTCONN", int64(sim.SO_ACCEPTCONN), gOption},
 	{"SO_TYPE", int64(sim.SO_TYPE), gOption},
 	{"SO_ERROR", int64(sim.SO_ERROR), gOption},

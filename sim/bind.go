@@ -27,6 +27,12 @@ var (
 		"an IPv4-mapped address (::ffff:a.b.c.d) bound on an AF_INET6 socket with IPV6_V6ONLY on",
 		"doc: Dual-Stack Sockets — IPv4-mapped addresses need IPV6_V6ONLY off [INFER: WSAEADDRNOTAVAIL]",
 		func(c *call) bool { return c.addr.IsV4Mapped() && c.s.has(bitV6Only) })
+	ruleBindScope = rule("BIND-SCOPE", "bind", errors.WSAEADDRNOTAVAIL,
+		"an IPv6 address with a scope id that is not the index of the interface holding it (loopback is interface 1, the host's other addresses interface 2)",
+		"Wine sock.c test_bind: sin6_scope_id 0xabacab on the host's own IPv6 address → WSAEADDRNOTAVAIL",
+		func(c *call) bool {
+			return c.addr.Family == sockaddr.AF_INET6 && c.addr.ScopeID != 0 && c.addr.ScopeID != c.app.host.interfaceOf(c.addr.IP)
+		})
 	ruleBindNotLocal = rule("BIND-ADDRNOTAVAIL", "bind", errors.WSAEADDRNOTAVAIL,
 		"the IP address is neither a wildcard nor one of this host's addresses",
 		"doc: bind — WSAEADDRNOTAVAIL: the specified address is not a valid address for this computer",
@@ -51,7 +57,7 @@ var (
 )
 
 var chainBind = chain("bind", ruleNotInitialised, ruleNotSocket, ruleBindUnix, ruleBindFault, ruleBindAFNoSupport, ruleBindFamily,
-	ruleBindTwice, ruleBindMappedV6Only, ruleBindNotLocal)
+	ruleBindTwice, ruleBindMappedV6Only, ruleBindNotLocal, ruleBindScope)
 
 // Bind is bind(s, name, namelen). name nil is a NULL pointer.
 func (t *Thread) Bind(h Handle, name []byte, namelen int32) error {

@@ -32,6 +32,7 @@ const (
 	SO_REUSEADDR              int32 = 0x0004
 	SO_EXCLUSIVEADDRUSE       int32 = ^SO_REUSEADDR // ((int)(~SO_REUSEADDR)) in winsock2.h
 	SO_ACCEPTCONN             int32 = 0x0002
+	SO_BROADCAST              int32 = 0x0020
 	SO_TYPE                   int32 = 0x1008
 	SO_ERROR                  int32 = 0x1007
 	SO_UPDATE_CONNECT_CONTEXT int32 = 0x7010

@@ -94,14 +94,18 @@ func typeKnown(af, typ int32) bool {
 	return false
 }
 
-// resolvedType fills in a type of 0 from the protocol (IPPROTO_UDP gives SOCK_DGRAM, anything
-// else SOCK_STREAM), as Winsock's provider match does.
+// resolvedType fills in a type of 0 from the protocol, as Winsock's provider match does:
+// IPPROTO_UDP gives SOCK_DGRAM, the raw protocols (ICMP, ICMPv6, IPPROTO_RAW) SOCK_RAW, and
+// anything else SOCK_STREAM (Wine sock.c test_WSASocket: {0, 0, IPPROTO_RAW} is a raw socket).
 func resolvedType(af, typ, proto int32) int32 {
 	if typ != 0 {
 		return typ
 	}
-	if proto == IPPROTO_UDP {
+	switch proto {
+	case IPPROTO_UDP:
 		return SOCK_DGRAM
+	case IPPROTO_ICMP, IPPROTO_ICMPV6, IPPROTO_RAW:
+		return SOCK_RAW
 	}
 	return SOCK_STREAM
 }

@@ -184,6 +184,19 @@ func (h *Host) owns(ip netip.Addr) bool {
 	return false
 }
 
+// interfaceOf is the index of the interface that holds ip: 1 for loopback, 2 for the host's
+// other addresses (one simulated adapter), 0 for an address the host does not have.
+func (h *Host) interfaceOf(ip netip.Addr) uint32 {
+	ip = ip.Unmap()
+	switch {
+	case ip.IsLoopback():
+		return 1
+	case h.owns(ip):
+		return 2
+	}
+	return 0
+}
+
 // App returns the host's default application, which runs as the SYSTEM account with
 // administrator rights, as a service would.
 func (h *Host) App() *App { return h.defaultApp }

@@ -11,7 +11,7 @@ func optionKnown(level, opt int32) bool {
 	switch level {
 	case SOL_SOCKET:
 		switch opt {
-		case SO_REUSEADDR, SO_EXCLUSIVEADDRUSE, SO_ACCEPTCONN, SO_TYPE, SO_ERROR, SO_UPDATE_CONNECT_CONTEXT:
+		case SO_REUSEADDR, SO_EXCLUSIVEADDRUSE, SO_BROADCAST, SO_ACCEPTCONN, SO_TYPE, SO_ERROR, SO_UPDATE_CONNECT_CONTEXT:
 			return true
 		}
 	case IPPROTO_IPV6:
@@ -38,7 +38,7 @@ func optionReadOnly(level, opt int32) bool {
 // short value (even optlen 0) is accepted and only its first byte counts (Wine sock.c
 // test_set_getsockopt, test_optsize rows with accepts_short_len).
 func optionIsBool(level, opt int32) bool {
-	return level == SOL_SOCKET && (opt == SO_REUSEADDR || opt == SO_EXCLUSIVEADDRUSE)
+	return level == SOL_SOCKET && (opt == SO_REUSEADDR || opt == SO_EXCLUSIVEADDRUSE || opt == SO_BROADCAST)
 }
 
 // optValue reads the value being set: four bytes, or for a BOOL option given with a short
@@ -63,7 +63,7 @@ var (
 		"doc: setsockopt — WSAEINVAL: level is not valid; Wine sock.c test_set_getsockopt (level 0xdeadbeef)",
 		func(c *call) bool { return !levelKnown(c.level) })
 	ruleOptUnknown = rule("SOCKOPT-UNKNOWN", "setsockopt", errors.WSAENOPROTOOPT,
-		"the option is unknown or unsupported at that level (wsssim models SO_REUSEADDR, SO_EXCLUSIVEADDRUSE, SO_ACCEPTCONN, SO_TYPE, SO_ERROR, SO_UPDATE_CONNECT_CONTEXT, IPV6_V6ONLY)",
+		"the option is unknown or unsupported at that level (wsssim models SO_REUSEADDR, SO_EXCLUSIVEADDRUSE, SO_BROADCAST, SO_ACCEPTCONN, SO_TYPE, SO_ERROR, SO_UPDATE_CONNECT_CONTEXT, IPV6_V6ONLY)",
 		"doc: setsockopt — WSAENOPROTOOPT: the option is unknown or unsupported for the specified provider or socket",
 		func(c *call) bool { return !optionKnown(c.level, c.opt) })
 	ruleOptTypeOnDgram = rule("SOCKOPT-TYPE-DGRAM", "setsockopt", errors.WSAEINVAL,
@@ -154,6 +154,8 @@ func setsockoptEffect(c *call) error {
 		c.s.set(bitReuseAddr, on)
 	case c.level == SOL_SOCKET && c.opt == SO_EXCLUSIVEADDRUSE:
 		c.s.set(bitExclusive, on)
+	case c.level == SOL_SOCKET && c.opt == SO_BROADCAST:
+		c.s.set(bitBroadcast, on)
 	case c.level == IPPROTO_IPV6 && c.opt == IPV6_V6ONLY:
 		c.s.set(bitV6Only, on)
 	case c.level == SOL_SOCKET && c.opt == SO_UPDATE_CONNECT_CONTEXT:
@@ -227,6 +229,8 @@ func (s *Socket) optionValue(level, opt int32) int32 {
 		return boolInt(s.has(bitReuseAddr))
 	case opt == SO_EXCLUSIVEADDRUSE:
 		return boolInt(s.has(bitExclusive))
+	case opt == SO_BROADCAST:
+		return boolInt(s.has(bitBroadcast))
 	case opt == SO_ACCEPTCONN:
 		return boolInt(s.state == StateListening)
 	case opt == SO_TYPE:

@@ -129,6 +129,23 @@ var ruleCases = map[string]func(f *fixture) error{
 		return f.th.BindAddr(f.tcp6(), v4("[::ffff:127.0.0.1]:80"))
 	},
 	"BIND-ADDRNOTAVAIL": func(f *fixture) error { return f.th.BindAddr(f.tcp(), v4("10.0.0.3:80")) },
+	"BIND-SCOPE": func(f *fixture) error {
+		a := v4("[fd00::2]:0")
+		f.ok(f.th.BindAddr(f.tcp6(), a.WithScope(2)))
+		return f.th.BindAddr(f.tcp6(), a.WithScope(0xabacab))
+	},
+	"SENDTO-BROADCAST": func(f *fixture) error {
+		u := f.udp()
+		c := f.udp()
+		f.ok(f.th.ConnectAddr(c, v4("255.255.255.255:9"))) // connect is allowed
+		_, err := f.th.Sendto(c, []byte("x"), 0, nil, 0)
+		f.ok(err) // and send then works
+		f.ok(f.th.SetsockoptInt(u, sim.SOL_SOCKET, sim.SO_BROADCAST, 1))
+		_, err = f.th.SendtoAddr(u, []byte("x"), v4("255.255.255.255:9"))
+		f.ok(err)
+		_, err = f.th.SendtoAddr(f.udp(), []byte("x"), v4("255.255.255.255:9"))
+		return err
+	},
 	"BIND-INUSE": func(f *fixture) error {
 		f.ok(f.th.BindAddr(f.tcp(), v4("0.0.0.0:80")))
 		return f.th.BindAddr(f.tcp(), v4("0.0.0.0:80"))

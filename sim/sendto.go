@@ -3,6 +3,7 @@ package sim
 import (
 	"github.com/wsssim/wsssim/errors"
 	"github.com/wsssim/wsssim/sockaddr"
+	"net/netip"
 )
 
 var (
@@ -18,6 +19,12 @@ var (
 		"an IPv4-mapped destination from an AF_INET6 socket with IPV6_V6ONLY on: such a socket has no IPv4 path",
 		"doc: Dual-Stack Sockets — IPv4-mapped addresses reach IPv4 only when IPV6_V6ONLY is 0 [INFER: WSAENETUNREACH]",
 		func(c *call) bool { return c.s.isDgram() && !c.null && c.addr.IsV4Mapped() && c.s.has(bitV6Only) })
+	ruleSendtoBroadcast = rule("SENDTO-BROADCAST", "sendto", errors.WSAEACCES,
+		"a datagram to the broadcast address 255.255.255.255 without SO_BROADCAST (a connect to it is allowed, and send then works)",
+		"doc: sendto — WSAEACCES: the requested address is a broadcast address, but the appropriate flag was not set; Wine sock.c test_broadcast",
+		func(c *call) bool {
+			return c.s.isDgram() && !c.null && c.addr.IP.Unmap() == netip.AddrFrom4([4]byte{255, 255, 255, 255}) && !c.s.has(bitBroadcast)
+		})
 	ruleSendtoNoRoute = rule("SENDTO-NETUNREACH", "sendto", errors.WSAENETUNREACH,
 		"no local address can reach the destination: the socket is bound to loopback (or to the other IP version) and the destination is elsewhere",
 		"doc: sendto — WSAENETUNREACH: the network cannot be reached from this host at this time [INFER: as connect's route check]",
@@ -47,7 +54,7 @@ var (
 )
 
 var chainSendto = chain("sendto", ruleNotInitialised, ruleNotSocket, ruleSendtoUnix, ruleSendtoShutdown, ruleSendtoStreamNotConn,
-	ruleSendtoFault, ruleSendtoDestReq, ruleSendtoFamily, ruleSendtoAddrNotAvail, ruleSendtoMappedV6Only)
+	ruleSendtoFault, ruleSendtoDestReq, ruleSendtoFamily, ruleSendtoAddrNotAvail, ruleSendtoMappedV6Only, ruleSendtoBroadcast)
 
 // Sendto is sendto(s, buf, len, flags, to, tolen) and returns the bytes sent. On a
 // connection-oriented socket the destination is ignored, as on Windows. A datagram socket

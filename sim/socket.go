@@ -54,6 +54,7 @@ const (
 	bitReset        // the connection was reset by the peer
 	bitWasBound     // has ever held a local address (stays after a UDP disconnect)
 	bitViaConnectEx // connected by ConnectEx and SO_UPDATE_CONNECT_CONTEXT not yet set
+	bitBroadcast    // SO_BROADCAST
 )
 
 // Socket is one simulated socket. Its fields are guarded by mu; calls lock it after looking the

@@ -1040,8 +1040,11 @@ func smResolvedType(typ, proto int32) int32 {
 	if typ != 0 {
 		return typ
 	}
-	if proto == sim.IPPROTO_UDP {
+	switch proto {
+	case sim.IPPROTO_UDP:
 		return sim.SOCK_DGRAM
+	case sim.IPPROTO_ICMP, sim.IPPROTO_ICMPV6, sim.IPPROTO_RAW:
+		return sim.SOCK_RAW
 	}
 	return sim.SOCK_STREAM
 }
@@ -1177,7 +1180,7 @@ func optionKnown(o smOpt) bool {
 	switch o.level {
 	case sim.SOL_SOCKET:
 		switch o.opt {
-		case sim.SO_REUSEADDR, sim.SO_EXCLUSIVEADDRUSE, sim.SO_ACCEPTCONN, sim.SO_TYPE, sim.SO_ERROR, sim.SO_UPDATE_CONNECT_CONTEXT:
+		case sim.SO_REUSEADDR, sim.SO_EXCLUSIVEADDRUSE, sim.SO_BROADCAST, sim.SO_ACCEPTCONN, sim.SO_TYPE, sim.SO_ERROR, sim.SO_UPDATE_CONNECT_CONTEXT:
 			return true
 		}
 	case sim.IPPROTO_IPV6:
@@ -1187,7 +1190,7 @@ func optionKnown(o smOpt) bool {
 }
 
 func isBoolOpt(o smOpt) bool {
-	return o.level == sim.SOL_SOCKET && (o.opt == sim.SO_REUSEADDR || o.opt == sim.SO_EXCLUSIVEADDRUSE)
+	return o.level == sim.SOL_SOCKET && (o.opt == sim.SO_REUSEADDR || o.opt == sim.SO_EXCLUSIVEADDRUSE || o.opt == sim.SO_BROADCAST)
 }
 
 // actSetsockopt calls setsockopt; with sharing, it turns SO_REUSEADDR or SO_EXCLUSIVEADDRUSE on,

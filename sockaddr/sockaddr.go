@@ -113,6 +113,9 @@ func (a Addr) IsV4Mapped() bool { return a.Family == AF_INET6 && a.IP.Is4In6() }
 // IsLoopback reports whether the IP is in 127.0.0.0/8, is ::1, or maps a 127.x address.
 func (a Addr) IsLoopback() bool { return a.IP.IsValid() && a.IP.Unmap().IsLoopback() }
 
+// WithScope returns a copy with the IPv6 scope id replaced.
+func (a Addr) WithScope(id uint32) Addr { a.ScopeID = id; return a }
+
 // WithPort returns a copy with the port replaced.
 func (a Addr) WithPort(port uint16) Addr { a.Port = port; return a }
 
