@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/wsssim/wsssim/sim"
+	"github.com/wsssim/wsssim/sockaddr"
 	"github.com/wsssim/wsssim/socket"
 )
 
@@ -178,6 +179,16 @@ func (b nativeBackend) Open(s *Script) (World, error) {
 		}
 	}
 	for _, st := range s.Stmts {
+		for _, a := range st.Args {
+			// A real machine must only ever talk to itself: a script naming any other address
+			// (another host's, a broadcast) is skipped, never sent there.
+			if ad, err := sockaddr.Parse(a.Value); err == nil && strings.ContainsAny(a.Value, ":") && !a.Quoted {
+				ip := ad.IP.Unmap()
+				if !ip.IsLoopback() && !ip.IsUnspecified() && (b.opts.HasAddress == nil || !b.opts.HasAddress(ip)) {
+					return nil, &SkipError{Reason: "uses address " + ip.String() + ", which is not this machine's; the native back end only talks to itself"}
+				}
+			}
+		}
 		if reason, missing := b.opts.Unavailable[st.Call]; missing {
 			return nil, &SkipError{Reason: "calls " + st.Call + ", which this Winsock cannot make: " + reason}
 		}

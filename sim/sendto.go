@@ -26,7 +26,7 @@ var (
 			return c.s.isDgram() && !c.null && c.addr.IP.Unmap() == netip.AddrFrom4([4]byte{255, 255, 255, 255}) && !c.s.has(bitBroadcast)
 		})
 	ruleSendtoNoRoute = rule("SENDTO-NETUNREACH", "sendto", errors.WSAENETUNREACH,
-		"no local address can reach the destination: the socket is bound to loopback (or to the other IP version) and the destination is elsewhere",
+		"no local address can reach the destination: the host has no address of its family, or the socket is bound to loopback (or to the other IP version) and the destination is elsewhere",
 		"doc: sendto — WSAENETUNREACH: the network cannot be reached from this host at this time [INFER: as connect's route check]",
 		nil)
 	ruleSendtoUnix = rule("SENDTO-UNSUPPORTED", "sendto", errors.WSAEOPNOTSUPP,
