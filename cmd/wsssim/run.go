@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"encoding/xml"
 	"flag"
@@ -13,6 +14,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/wsssim/wsssim/scenario"
 )
@@ -92,6 +94,7 @@ func runRun(args []string, stdout, stderr io.Writer) int {
 	format := fset.String("format", "text", "output format: text, json (JSON lines) or junit (JUnit XML)")
 	trace := fset.Bool("trace", false, "print every call with its result and the rule that decided it")
 	backendName := fset.String("backend", "sim", "sim (the simulator) or native (the real Winsock; Windows only)")
+	timeout := fset.Duration("timeout", 0, "give up on a scenario after this long (default 30s with --backend native, where a call can block; none on the simulator)")
 	knownFile := fset.String("known", "", "file of investigated differences (lines \"FILE:LINE: reason\"): failures there are reported as known, not counted")
 	unavailable := fset.String("native-unavailable", "", "comma-separated calls the native Winsock lacks (e.g. the secure-socket functions under Wine): scenarios using them are skipped")
 	if err := fset.Parse(args); err != nil {
@@ -143,6 +146,10 @@ func runRun(args []string, stdout, stderr io.Writer) int {
 	if *trace && *format == "text" {
 		traceOut = stdout
 	}
+	limit := *timeout
+	if limit == 0 && *backendName == "native" {
+		limit = 30 * time.Second
+	}
 	results := make([]fileResult, 0, len(files))
 	for _, path := range files {
 		fr := fileResult{path: path}
@@ -150,7 +157,7 @@ func runRun(args []string, stdout, stderr io.Writer) int {
 		if err != nil {
 			fr.err = err
 		} else {
-			fr.result = scenario.Run(script, backend, scenario.Options{Trace: traceOut})
+			fr.result = runWithTimeout(script, backend, scenario.Options{Trace: traceOut}, limit)
 			fr.known = known
 		}
 		results = append(results, fr)
@@ -174,6 +181,31 @@ func runRun(args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	return code
+}
+
+// runWithTimeout runs a script, giving up after limit (0: no limit). A real Winsock call can
+// block for good (an accept nobody connects to); the run then reports the scenario as unusable
+// and goes on with the next, leaving the blocked call behind.
+func runWithTimeout(s *scenario.Script, b scenario.Backend, opts scenario.Options, limit time.Duration) *scenario.Result {
+	if limit <= 0 {
+		return scenario.Run(s, b, opts)
+	}
+	done := make(chan *scenario.Result, 1)
+	var traced bytes.Buffer
+	inner := opts
+	if opts.Trace != nil {
+		inner.Trace = &traced
+	}
+	go func() { done <- scenario.Run(s, b, inner) }()
+	select {
+	case r := <-done:
+		if opts.Trace != nil {
+			_, _ = opts.Trace.Write(traced.Bytes())
+		}
+		return r
+	case <-time.After(limit):
+		return &scenario.Result{Script: s, Backend: b.Name(), Err: fmt.Errorf("%s: no result after %v: a call blocked", s.Name, limit)}
+	}
 }
 
 // machineHasAddress reports whether one of this machine's interfaces has the address, so that
