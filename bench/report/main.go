@@ -1,0 +1,174 @@
+// Command report runs wsssim's benchmark suite (package bench) and prints each figure against
+// its target and its baseline, as medians of -count runs made in the same process run, so that a
+// noisy machine moves the baselines and the figures together.
+//
+//	go run ./bench/report [-count 6] [-benchtime 1s]
+package main
+
+import (
+	"bufio"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"regexp"
+	"runtime"
+	"sort"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+)
+
+func main() {
+	count := flag.Int("count", 6, "runs of each benchmark; the table shows medians")
+	benchtime := flag.String("benchtime", "1s", "go test -benchtime for each run")
+	raw := flag.String("raw", "", "also write go test's raw output to this file (for benchstat)")
+	flag.Parse()
+
+	args := []string{"test", "./bench", "-run", "^$", "-bench", ".", "-benchmem", "-cpu", "1,2",
+		"-count", strconv.Itoa(*count), "-benchtime", *benchtime, "-timeout", "60m"}
+	fmt.Fprintf(os.Stderr, "go %s\n", strings.Join(args, " "))
+	cmd := exec.Command("go", args...)
+	cmd.Stderr = os.Stderr
+	out, err := cmd.Output()
+	if *raw != "" {
+		_ = os.WriteFile(*raw, out, 0o644)
+	}
+	if err != nil {
+		os.Stdout.Write(out)
+		fmt.Fprintln(os.Stderr, "report:", err)
+		os.Exit(1)
+	}
+	results := parse(strings.NewReader(string(out)))
+	printTable(os.Stdout, results, *count)
+}
+
+// sample is one benchmark line's measurements, by unit ("ns/op", "B/op", "calls/s", ...).
+type sample map[string]float64
+
+var line = regexp.MustCompile(`^(Benchmark\S+?)(?:-(\d+))?\s+\d+\s+(.*)$`)
+
+// parse collects every run of every benchmark, keyed "Name" (one CPU) or "Name-2".
+func parse(r io.Reader) map[string][]sample {
+	res := map[string][]sample{}
+	sc := bufio.NewScanner(r)
+	for sc.Scan() {
+		m := line.FindStringSubmatch(sc.Text())
+		if m == nil {
+			continue
+		}
+		name := m[1]
+		if m[2] != "" && m[2] != "1" {
+			name += "-" + m[2]
+		}
+		f := strings.Fields(m[3])
+		s := sample{}
+		for i := 0; i+1 < len(f); i += 2 {
+			if v, err := strconv.ParseFloat(f[i], 64); err == nil {
+				s[f[i+1]] = v
+			}
+		}
+		res[name] = append(res[name], s)
+	}
+	return res
+}
+
+func median(samples []sample, unit string) (float64, bool) {
+	var v []float64
+	for _, s := range samples {
+		if x, ok := s[unit]; ok {
+			v = append(v, x)
+		}
+	}
+	if len(v) == 0 {
+		return 0, false
+	}
+	sort.Float64s(v)
+	if len(v)%2 == 1 {
+		return v[len(v)/2], true
+	}
+	return (v[len(v)/2-1] + v[len(v)/2]) / 2, true
+}
+
+// row is one line of the table.
+type row struct{ what, figure, target, verdict string }
+
+func printTable(w io.Writer, r map[string][]sample, count int) {
+	get := func(name, unit string) (float64, bool) { return median(r[name], unit) }
+	var rows []row
+	add := func(what, figure, target string, ok, known bool) {
+		v := "n/a"
+		if known {
+			v = "no"
+			if ok {
+				v = "yes"
+			}
+		}
+		rows = append(rows, row{what, figure, target, v})
+	}
+
+	kernel, haveKernel := get("BenchmarkKernelTCPLifecycle", "ns/op")
+	netLife, haveNet := get("BenchmarkNetTCPLifecycle", "ns/op")
+	simLife, _ := get("BenchmarkSimSecureLifecycle", "ns/op")
+	if haveKernel {
+		add("secure lifecycle vs kernel TCP loopback lifecycle",
+			fmt.Sprintf("%.0f ns vs %.0f ns: %.0f× faster", simLife, kernel, kernel/simLife), "≥ 10× (aim 100×)", kernel/simLife >= 10, true)
+	} else {
+		add("secure lifecycle vs kernel TCP loopback lifecycle", fmt.Sprintf("%.0f ns (no kernel baseline here)", simLife), "≥ 10× (aim 100×)", false, false)
+	}
+	if haveNet {
+		add("secure lifecycle vs Go net Dial+Accept+Close", fmt.Sprintf("%.0f ns vs %.0f ns: %.0f× faster", simLife, netLife, netLife/simLife), "(baseline)", true, false)
+	}
+	rej, _ := get("BenchmarkSimRejectedCall", "ns/op")
+	rejAllocs, _ := get("BenchmarkSimRejectedCall", "allocs/op")
+	add("a call rejected by a precondition", fmt.Sprintf("%.1f ns, %.0f allocs", rej, rejAllocs), "≤ 50 ns, 0 allocs", rej <= 50 && rejAllocs == 0, true)
+
+	k1, _ := get("BenchmarkSimBindClose/live=1k", "ns/op")
+	m1, _ := get("BenchmarkSimBindClose/live=1M", "ns/op")
+	add("bind+closesocket at 1M live sockets vs 1k", fmt.Sprintf("%.0f ns vs %.0f ns: %.2f×", m1, k1, m1/k1), "≤ 1.5×", m1/k1 <= 1.5, k1 > 0)
+	mem, _ := get("BenchmarkSimBindClose/live=1M", "B/livesocket")
+	add("heap per live socket (1M bound sockets)", fmt.Sprintf("%.0f B", mem), "≤ 400 B", mem <= 400, mem > 0)
+
+	p1, _ := get("BenchmarkSimParallel", "ns/op")
+	p2, _ := get("BenchmarkSimParallel-2", "ns/op")
+	add("RunParallel throughput, 2 cores vs 1", fmt.Sprintf("%.0f ns vs %.0f ns per call: %.2f×", p2, p1, p1/p2), "≥ 1.5×", p1/p2 >= 1.5, p2 > 0 && runtime.NumCPU() >= 2)
+
+	sc, _ := get("BenchmarkScenario10k", "calls/s")
+	add("scenario engine (10,000-line file, one core)", fmt.Sprintf("%.0f calls/s", sc), "≥ 1,000,000 calls/s", sc >= 1e6, sc > 0)
+	fz, _ := get("BenchmarkFuzz", "calls/s")
+	add("wsssim fuzz (one core)", fmt.Sprintf("%.0f calls/s", fz), "≥ 1,000,000 calls/s", fz >= 1e6, fz > 0)
+
+	// The corpus is timed as a user runs it: the built command, not go run's compile step.
+	bin := os.TempDir() + "/wsssim-report"
+	if err := exec.Command("go", "build", "-o", bin, "./cmd/wsssim").Run(); err == nil {
+		start := time.Now()
+		err = exec.Command(bin, "run", "testdata/scenarios").Run()
+		elapsed := time.Since(start)
+		add("wsssim run testdata/scenarios (the whole corpus)", elapsed.Round(time.Millisecond).String(), "< 1 s", err == nil && elapsed < time.Second, true)
+	}
+
+	fmt.Fprintf(w, "wsssim benchmarks — %s/%s, %d CPUs, %s, medians of %d runs\n\n", runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), cpuName(), count)
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "what\tmeasured\ttarget\tmet")
+	for _, r := range rows {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", r.what, r.figure, r.target, r.verdict)
+	}
+	tw.Flush()
+}
+
+func cpuName() string {
+	data, err := os.ReadFile("/proc/cpuinfo")
+	if err != nil {
+		return "unknown CPU"
+	}
+	for _, l := range strings.Split(string(data), "\n") {
+		if strings.HasPrefix(l, "model name") {
+			if _, v, ok := strings.Cut(l, ":"); ok {
+				return strings.TrimSpace(v)
+			}
+		}
+	}
+	return "unknown CPU"
+}

@@ -1,0 +1,178 @@
+package bench
+
+import (
+	"fmt"
+	"runtime"
+	"strings"
+	"testing"
+
+	"github.com/wsssim/wsssim/fuzz"
+	"github.com/wsssim/wsssim/scenario"
+	"github.com/wsssim/wsssim/sim"
+	"github.com/wsssim/wsssim/sockaddr"
+)
+
+var loopback = sockaddr.Inet4(127, 0, 0, 1, 27015)
+
+// BenchmarkSimSecureLifecycle is the simulator's version of the kernel lifecycle, made secure:
+// client WSASocket + WSASetSocketSecurity + connect to a secured listener + accept + the query of
+// what was negotiated + closesocket of both ends.
+func BenchmarkSimSecureLifecycle(b *testing.B) {
+	th := sim.NewNetwork().MustAddHost("server").App().Main()
+	l, _ := th.WSASocket(sim.AF_INET, sim.SOCK_STREAM, sim.IPPROTO_TCP, 0)
+	must(b, th.WSASetSocketSecurity(l, nil, 0, nil))
+	must(b, th.BindAddr(l, loopback))
+	must(b, th.Listen(l, sim.SOMAXCONN))
+	to := loopback.Encode()
+	var info [64]byte
+	b.ReportAllocs()
+	for b.Loop() {
+		c, err := th.WSASocket(sim.AF_INET, sim.SOCK_STREAM, sim.IPPROTO_TCP, 0)
+		must(b, err)
+		must(b, th.WSASetSocketSecurity(c, nil, 0, nil))
+		must(b, th.Connect(c, to, int32(len(to))))
+		a, err := th.Accept(l, nil, nil)
+		must(b, err)
+		must(b, query(th, a, info[:]))
+		must(b, th.Closesocket(a))
+		must(b, th.Closesocket(c))
+	}
+}
+
+// BenchmarkSimRejectedCall is one call that a precondition rejects: WSASetSocketSecurity on a
+// connected socket.
+func BenchmarkSimRejectedCall(b *testing.B) {
+	th := sim.NewNetwork().MustAddHost("h").App().Main()
+	l, _ := th.Socket(sim.AF_INET, sim.SOCK_STREAM, 0)
+	must(b, th.BindAddr(l, loopback))
+	must(b, th.Listen(l, 5))
+	c, _ := th.Socket(sim.AF_INET, sim.SOCK_STREAM, 0)
+	must(b, th.ConnectAddr(c, loopback))
+	b.ReportAllocs()
+	for b.Loop() {
+		if th.WSASetSocketSecurity(c, nil, 0, nil) == nil {
+			b.Fatal("the call was accepted")
+		}
+	}
+}
+
+// BenchmarkSimBindClose binds and closes one socket on a host that already has N live bound
+// sockets, and reports the heap each live socket costs.
+func BenchmarkSimBindClose(b *testing.B) {
+	for _, n := range []int{1_000, 100_000, 1_000_000} {
+		b.Run(fmt.Sprintf("live=%s", count(n)), func(b *testing.B) {
+			host, err := sim.NewNetwork().AddHost(sim.HostConfig{Name: "h", MaxSockets: n + 16})
+			must(b, err)
+			th := host.App().Main()
+			before := heap()
+			for i := 0; i < n; i++ {
+				s, err := th.Socket(sim.AF_INET, sim.SOCK_DGRAM, 0)
+				must(b, err)
+				must(b, th.BindAddr(s, sockaddr.Inet4(127, byte(i>>16), byte(i>>8), byte(i), uint16(1+i%60000))))
+			}
+			perSocket := float64(heap()-before) / float64(n)
+			to := sockaddr.Inet4(127, 200, 0, 1, 9).Encode()
+			b.ReportAllocs()
+			b.ResetTimer()
+			for b.Loop() {
+				s, err := th.Socket(sim.AF_INET, sim.SOCK_DGRAM, 0)
+				must(b, err)
+				must(b, th.Bind(s, to, int32(len(to))))
+				must(b, th.Closesocket(s))
+			}
+			b.ReportMetric(perSocket, "B/livesocket")
+			runtime.KeepAlive(th)
+		})
+	}
+}
+
+// BenchmarkSimParallel makes the same bind+closesocket calls from b.RunParallel, each goroutine on
+// its own thread and sockets: the throughput with -cpu 1,2 shows whether calls share a lock.
+func BenchmarkSimParallel(b *testing.B) {
+	host := sim.NewNetwork().MustAddHost("h")
+	app := host.App()
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		th := app.NewThread()
+		i := 0
+		for pb.Next() {
+			i++
+			s, err := th.Socket(sim.AF_INET, sim.SOCK_DGRAM, 0)
+			if err != nil {
+				b.Error(err)
+				return
+			}
+			if err := th.BindAddr(s, sockaddr.Inet4(127, 0, 0, 1, 0)); err != nil {
+				b.Error(err)
+				return
+			}
+			if err := th.Closesocket(s); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+}
+
+// BenchmarkScenario10k runs a scenario file of 10,000 lines through the scenario engine (parse
+// and run); it reports simulated calls per second.
+func BenchmarkScenario10k(b *testing.B) {
+	var src strings.Builder
+	src.WriteString("l = socket AF_INET SOCK_STREAM 0\nbind l 127.0.0.1:27015\nlisten l SOMAXCONN\n")
+	lines := 3
+	for lines+7 <= 10_000 {
+		src.WriteString("c = socket AF_INET SOCK_STREAM 0\nWSASetSocketSecurity c\nconnect c 127.0.0.1:27015\na = accept l\ngetsockopt a SOL_SOCKET SO_TYPE => ok value=1\nclosesocket a\nclosesocket c\n")
+		lines += 7
+	}
+	text := []byte(src.String())
+	b.ReportAllocs()
+	for b.Loop() {
+		s, err := scenario.Parse("bench.wss", text)
+		must(b, err)
+		if r := scenario.Run(s, scenario.SimBackend(), scenario.Options{}); !r.Passed() {
+			b.Fatalf("the scenario failed: %v %v", r.Err, r.Failures())
+		}
+	}
+	b.ReportMetric(float64(lines)*float64(b.N)/b.Elapsed().Seconds(), "calls/s")
+}
+
+// BenchmarkFuzz is the fuzzer: generating programs, running them and checking the invariants;
+// it reports simulated calls per second.
+func BenchmarkFuzz(b *testing.B) {
+	calls := 0
+	seed := uint64(1)
+	for b.Loop() {
+		v, n := fuzz.Check(fuzz.Generate(seed, 200))
+		if v != nil {
+			b.Fatal(v)
+		}
+		calls += n
+		seed++
+	}
+	b.ReportMetric(float64(calls)/b.Elapsed().Seconds(), "calls/s")
+}
+
+func must(b *testing.B, err error) {
+	b.Helper()
+	if err != nil {
+		b.Fatal(err)
+	}
+}
+
+func heap() uint64 {
+	runtime.GC()
+	runtime.GC()
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	return m.HeapAlloc
+}
+
+func count(n int) string {
+	switch {
+	case n >= 1_000_000:
+		return fmt.Sprintf("%dM", n/1_000_000)
+	case n >= 1_000:
+		return fmt.Sprintf("%dk", n/1_000)
+	}
+	return fmt.Sprint(n)
+}
