@@ -17,9 +17,12 @@ type callSpec struct {
 	synopsis string
 	keys     []string
 	checks   []string
-	handle   bool // returns a SOCKET, so "VAR =" may bind it
-	pseudo   bool // not a Winsock call
-	compile  func(r *reader) action
+	// failChecks are the checks that also hold after a failed call: values the call returns
+	// even when it fails ("=> WSAEMSGSIZE infolen=64").
+	failChecks []string
+	handle     bool // returns a SOCKET, so "VAR =" may bind it
+	pseudo     bool // not a Winsock call
+	compile    func(r *reader) action
 }
 
 // execCtx is what a compiled line runs against.
@@ -81,6 +84,13 @@ func init() {
 		{name: "settle", synopsis: "settle", pseudo: true, compile: func(r *reader) action {
 			return func(x *execCtx) outcome { x.world.Settle(); return outcome{} }
 		}},
+	}
+	// The other secure-socket calls and WSAIoctl (secure.go) go after WSASetSocketSecurity.
+	for i, c := range callList {
+		if c.name == "WSASetSocketSecurity" {
+			callList = append(callList[:i+1], append(secureCalls(), callList[i+1:]...)...)
+			break
+		}
 	}
 	for _, c := range callList {
 		callSpecs[c.name] = c
@@ -450,12 +460,7 @@ func flagVocabulary(all, prefix string) []string {
 func compileSetSecurity(r *reader) action {
 	s := r.socket()
 	settingsNull := r.nullOnly("settings")
-	var first *Arg
-	for _, k := range structureSettingKeys {
-		if a := r.key(k); a != nil && (first == nil || a.Pos.Col < first.Pos.Col) {
-			first = a
-		}
-	}
+	st, first := r.settingsStruct()
 	n := r.length("len", false)
 	var ov ovRef
 	ov.null = true
@@ -475,36 +480,84 @@ func compileSetSecurity(r *reader) action {
 			return outcome{err: x.api.WSASetSocketSecurity(h, nil, uint32(n.or(0)), ov.resolve(x.env, h))}
 		}
 	}
-	ipsec := false
-	for _, k := range ipsecKeys {
-		if r.key(k) != nil {
-			ipsec = true
+	return func(x *execCtx) outcome {
+		buf := st.encode()
+		h := s.resolve(x.env)
+		o := ov.resolve(x.env, h)
+		err := x.api.WSASetSocketSecurity(h, buf, uint32(n.or(len(buf))), o)
+		if o == nil {
+			clear(buf) // the password's bytes; an overlapped call may still be reading them
+		}
+		return outcome{err: err}
+	}
+}
+
+// settingsArg is a SecuritySettings structure described by a line's keys; the password is
+// turned into bytes only when the line runs, and wiped from the Secret right after encoding.
+type settingsArg struct {
+	st       policy.Settings
+	ipsec    bool
+	ip       policy.IPsecSettings
+	password string
+}
+
+// encode builds the SOCKET_SECURITY_SETTINGS (or _IPSEC) the keys describe.
+func (a settingsArg) encode() []byte {
+	settings := a.st
+	var secret policy.Secret
+	if a.ipsec {
+		tail := a.ip
+		secret = policy.NewSecret(a.password)
+		tail.Password = secret
+		settings.IPsec = &tail
+	}
+	buf := settings.Encode()
+	if a.ipsec {
+		secret.Wipe()
+	}
+	return buf
+}
+
+// settingsStruct reads WSASetSocketSecurity's structure keys (also SIO_SET_SECURITY's); first is
+// the leftmost of them, nil when the line gives none (no structure).
+func (r *reader) settingsStruct() (settingsArg, *Arg) {
+	var first *Arg
+	for _, k := range structureSettingKeys {
+		if a := r.key(k); a != nil && (first == nil || a.Pos.Col < first.Pos.Col) {
+			first = a
 		}
 	}
-	var st policy.Settings
+	var out settingsArg
+	if first == nil {
+		return out, nil
+	}
+	for _, k := range ipsecKeys {
+		if r.key(k) != nil {
+			out.ipsec = true
+		}
+	}
 	protoGiven := false
 	if a := r.key("protocol"); a != nil {
 		p, err := policy.ParseProtocol(a.Value)
 		if err != nil {
 			r.errAt(valueStart(a), "unknown protocol %q (DEFAULT, IPSEC, IPSEC2, INVALID or a number)%s", a.Value, didYouMean(a.Value, protocolVocabulary))
 		}
-		st.Protocol, protoGiven = p, true
+		out.st.Protocol, protoGiven = p, true
 		if p.UsesIPsecLayout() {
-			ipsec = true
+			out.ipsec = true
 		}
 	}
-	if !protoGiven && ipsec {
-		st.Protocol = policy.ProtocolIPsec
+	if !protoGiven && out.ipsec {
+		out.st.Protocol = policy.ProtocolIPsec
 	}
 	if a := r.key("flags"); a != nil {
-		st.Flags = policy.SecurityFlags(r.flags(a, "security", func(p string) (uint32, bool) {
+		out.st.Flags = policy.SecurityFlags(r.flags(a, "security", func(p string) (uint32, bool) {
 			v, err := policy.ParseSecurityFlags(p)
 			return uint32(v), err == nil
 		}, securityFlagVocab))
 	}
-	var ip policy.IPsecSettings
 	if a := r.key("ipsecflags"); a != nil {
-		ip.Flags = policy.IPsecFlags(r.flags(a, "IPsec", func(p string) (uint32, bool) {
+		out.ip.Flags = policy.IPsecFlags(r.flags(a, "IPsec", func(p string) (uint32, bool) {
 			v, err := policy.ParseIPsecFlags(p)
 			return uint32(v), err == nil
 		}, ipsecFlagVocabulary))
@@ -516,41 +569,20 @@ func compileSetSecurity(r *reader) action {
 				r.errAt(valueStart(a), "%s= needs a GUID like {aabbccdd-0011-2233-4455-66778899aabb}, got %q", k, a.Value)
 			}
 			if k == "mmpolicy" {
-				ip.MMPolicyKey = g
+				out.ip.MMPolicyKey = g
 			} else {
-				ip.QMPolicyKey = g
+				out.ip.QMPolicyKey = g
 			}
 		}
 	}
 	if a := r.key("user"); a != nil {
-		ip.UserName = a.Value
+		out.ip.UserName = a.Value
 	}
 	if a := r.key("domain"); a != nil {
-		ip.DomainName = a.Value
+		out.ip.DomainName = a.Value
 	}
-	password := ""
 	if a := r.key("password"); a != nil {
-		password = a.Value
+		out.password = a.Value
 	}
-	return func(x *execCtx) outcome {
-		settings := st
-		var secret policy.Secret
-		if ipsec {
-			tail := ip
-			secret = policy.NewSecret(password)
-			tail.Password = secret
-			settings.IPsec = &tail
-		}
-		buf := settings.Encode()
-		if ipsec {
-			secret.Wipe()
-		}
-		h := s.resolve(x.env)
-		o := ov.resolve(x.env, h)
-		err := x.api.WSASetSocketSecurity(h, buf, uint32(n.or(len(buf))), o)
-		if o == nil {
-			clear(buf) // the password's bytes; an overlapped call may still be reading them
-		}
-		return outcome{err: err}
-	}
+	return out, first
 }

@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/wsssim/wsssim/policy"
 	"github.com/wsssim/wsssim/sockaddr"
 	"github.com/wsssim/wsssim/socket"
 )
@@ -19,6 +20,9 @@ type op struct {
 	spec   *callSpec
 	run    action
 	checks []check
+	// failChecks: the checks also hold for a failed call (they name values the call returns
+	// even when it fails, such as the size a too-small WSAQuerySocketSecurity reports).
+	failChecks bool
 }
 
 // action performs a call on one application.
@@ -245,7 +249,8 @@ func (a *analyzer) stmt(st *Stmt) {
 	r.finish()
 	checks := a.expectation(st, spec)
 	if ok && !r.failed && checks != nil {
-		a.ops = append(a.ops, &op{st: st, app: app, spec: spec, run: run, checks: *checks})
+		a.ops = append(a.ops, &op{st: st, app: app, spec: spec, run: run, checks: *checks,
+			failChecks: st.Expect.Given && (!st.Expect.OK || len(st.Expect.Codes) > 0 || st.Expect.AnyError)})
 	}
 	// Bind even when the line has errors, so that later uses are not reported as well.
 	a.bind(app, st.Var)
@@ -264,8 +269,14 @@ func (a *analyzer) expectation(st *Stmt, spec *callSpec) *[]check {
 		bad = true
 	}
 	if len(e.Checks) > 0 && (!e.OK || len(e.Codes) > 0 || e.AnyError) {
-		a.errs.at(e.Checks[0].Pos, "value checks need the call to succeed: write => ok %s=%s", e.Checks[0].Key, e.Checks[0].Value)
-		return nil
+		// A few values are returned by failed calls too (spec.failChecks); any other check
+		// needs the call to succeed.
+		for _, vc := range e.Checks {
+			if !containsString(spec.failChecks, vc.Key) {
+				a.errs.at(vc.Pos, "value checks need the call to succeed: write => ok %s=%s", vc.Key, vc.Value)
+				return nil
+			}
+		}
 	}
 	seen := map[string]bool{}
 	for _, vc := range e.Checks {
@@ -319,7 +330,7 @@ func valuePos(p Pos, key string) Pos {
 // compileCheck turns an expected value into a predicate over the value the call returned.
 func compileCheck(vc ValueCheck) (func(string) bool, string) {
 	switch vc.Key {
-	case "value", "len", "bytes":
+	case "value", "len", "bytes", "infolen":
 		want, ok := intValue(vc.Value)
 		if !ok {
 			return nil, vc.Key + "= needs a number or an SDK name, got " + strconv.Quote(vc.Value) + didYouMeanValue(vc.Value)
@@ -347,6 +358,24 @@ func compileCheck(vc ValueCheck) (func(string) bool, string) {
 				return false
 			}
 			return anyPort || g.Port == want.Port
+		}, ""
+	case "flags":
+		want, err := policy.ParseInfoFlags(vc.Value)
+		if err != nil {
+			return nil, "flags= needs SOCKET_INFO_CONNECTION_* names (prefix optional) or a number joined by |, got " + strconv.Quote(vc.Value)
+		}
+		return func(got string) bool {
+			g, err := strconv.ParseUint(got, 10, 32)
+			return err == nil && policy.InfoFlags(g) == want
+		}, ""
+	case "protocol":
+		want, err := policy.ParseProtocol(vc.Value)
+		if err != nil {
+			return nil, "protocol= needs DEFAULT, IPSEC, IPSEC2 or a number, got " + strconv.Quote(vc.Value)
+		}
+		return func(got string) bool {
+			g, err := policy.ParseProtocol(got)
+			return err == nil && g == want
 		}, ""
 	case "version":
 		want, ok := parseVersion(vc.Value)

@@ -63,6 +63,17 @@
 //	closesocket             S
 //	WSASetSocketSecurity    S [protocol=] [flags=] [ipsecflags=] [mmpolicy=GUID] [qmpolicy=GUID]
 //	                          [user=] [domain=] [password=] [len=N] [settings=NULL] [ov=NAME|NULL]
+//	WSAQuerySocketSecurity  S [protocol=] [peer=ADDR] [access=MASK] [ipsec2flags=] [fieldmask=]
+//	                          [family=N] [template=NULL] [len=N] [infolen=N|NULL] [info=NULL]
+//	                          [ov=NAME|NULL]                           flags protocol infolen
+//	WSASetSocketPeerTargetName S name="SPN"|NULL [protocol=] [peer=ADDR] [namelen=N] [family=N]
+//	                          [len=N] [ov=NAME|NULL]
+//	WSADeleteSocketPeerTargetName S ADDR|NULL|AF_UNSPEC [len=N] [ov=NAME|NULL]
+//	WSAImpersonateSocketPeer S [ADDR|NULL|AF_UNSPEC] [len=N]
+//	WSARevertImpersonation
+//	WSAIoctl                S CODE [ADDR] [the input keys of CODE's function] [usage=N] [in=NULL]
+//	                          [len=N] [outlen=N] [out=NULL] [bytes=NULL] [ov=NAME|NULL]
+//	                                                                   bytes flags protocol
 //	settle                  (pseudo-statement: let connections in flight complete)
 //
 // Lengths: an input length (bind's, connect's, sendto's tolen, setsockopt's optlen,
@@ -81,13 +92,25 @@
 // or protocol=IPSEC/IPSEC2, makes a SOCKET_SECURITY_SETTINGS_IPSEC (88 bytes plus the strings,
 // protocol IPSEC unless given). Passwords never appear in traces or messages.
 //
+// WSAQuerySocketSecurity's template keys build a SOCKET_SECURITY_QUERY_TEMPLATE (144 bytes; the
+// IPSEC2 form, 152, with protocol=IPSEC2, ipsec2flags= or fieldmask=); without them the template
+// is NULL. infolen= is *SecurityQueryInfoLen (default 24, or 64 for IPSEC2) and the buffer's
+// size. WSASetSocketPeerTargetName's keys build a SOCKET_PEER_TARGET_NAME; family= overrides a
+// PeerAddress's sa_family and namelen= its PeerTargetNameStringLen. WSAIoctl takes the input
+// keys of the function its CODE stands behind (SIO_SET_SECURITY, SIO_QUERY_SECURITY,
+// SIO_SET_PEER_TARGET_NAME, SIO_DELETE_PEER_TARGET_NAME with its ADDR) and runs its checks;
+// outlen= is cbOutBuffer. No IPsec is negotiated yet, so a query reports Flags 0 and
+// WSAImpersonateSocketPeer always fails with WSAENOTCONN.
+//
 // # Results
 //
 // Without "=>" the call must succeed. RESULT is ok, an error's SDK name (WSAEINVAL,
 // WSA_IO_PENDING, ERROR_INVALID_PARAMETER …), a number, error (any failure), or alternatives
 // joined by |. After ok (or with only KEY=VALUE after "=>", which means ok), KEY=VALUE pairs
-// check returned values; a value check needs the result to be exactly ok. addr= and peer= may
-// end in :* to accept any port (ephemeral ports differ between back ends).
+// check returned values; a value check needs the result to be exactly ok, except the values a
+// call returns when it fails too (WSAQuerySocketSecurity's infolen=, WSAIoctl's bytes=), which
+// may follow an error: "=> WSAEMSGSIZE infolen=64". addr= and peer= may end in :* to accept any
+// port (ephemeral ports differ between back ends).
 //
 // # Running
 //

@@ -86,7 +86,7 @@ func (st *Stmt) callText(redact bool) string {
 		}
 		b.WriteString(a.Key)
 		b.WriteByte('=')
-		if redact && a.Key == "password" && st.Call == "WSASetSocketSecurity" {
+		if redact && a.Key == "password" && (st.Call == "WSASetSocketSecurity" || st.Call == "WSAIoctl") {
 			b.WriteString(policy.Redacted)
 			continue
 		}

@@ -4,6 +4,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/wsssim/wsssim/policy"
 	"github.com/wsssim/wsssim/sim"
 )
 
@@ -73,6 +74,13 @@ var constantTable = []Constant{
 	{"WSA_FLAG_REGISTERED_IO", int64(sim.WSA_FLAG_REGISTERED_IO), gWSAFlag},
 
 	{"FIONBIO", int64(sim.FIONBIO), gIoctl},
+	{"FIONREAD", int64(sim.FIONREAD), gIoctl},
+	{"SIOCATMARK", int64(sim.SIOCATMARK), gIoctl},
+	{"SIO_SET_SECURITY", int64(sim.SIO_SET_SECURITY), gIoctl},
+	{"SIO_QUERY_SECURITY", int64(sim.SIO_QUERY_SECURITY), gIoctl},
+	{"SIO_SET_PEER_TARGET_NAME", int64(sim.SIO_SET_PEER_TARGET_NAME), gIoctl},
+	{"SIO_DELETE_PEER_TARGET_NAME", int64(sim.SIO_DELETE_PEER_TARGET_NAME), gIoctl},
+	{"SIO_SOCKET_USAGE_NOTIFICATION", int64(sim.SIO_SOCKET_USAGE_NOTIFICATION), gIoctl},
 
 	{"SD_RECEIVE", int64(sim.SD_RECEIVE), gHow},
 	{"SD_SEND", int64(sim.SD_SEND), gHow},
@@ -80,6 +88,7 @@ var constantTable = []Constant{
 
 	{"SOMAXCONN", int64(sim.SOMAXCONN), gMisc},
 	{"SOCKET_ERROR", int64(sim.SOCKET_ERROR), gMisc},
+	{"SYSTEM_CRITICAL_SOCKET", policy.SystemCriticalSocket, gMisc},
 	// INVALID_SOCKET is (SOCKET)(~0): -1 in every integer width.
 	{"INVALID_SOCKET", -1, gMisc},
 }

@@ -217,6 +217,48 @@ func genScript(t *rapid.T) *Script {
 			if rapid.Bool().Draw(t, "ov") {
 				st.Args = append(st.Args, kv("ov", "sec"))
 			}
+		case "WSAQuerySocketSecurity":
+			st.Args = []Arg{sock()}
+			if rapid.Bool().Draw(t, "template") {
+				st.Args = append(st.Args, kv("protocol", rapid.SampledFrom([]string{"DEFAULT", "IPSEC2", "3"}).Draw(t, "qproto")),
+					kv("peer", rapid.SampledFrom([]string{"127.0.0.1:53", "[::1]:53"}).Draw(t, "qpeer")))
+				if rapid.Bool().Draw(t, "ipsec2") {
+					st.Args = append(st.Args, kv("fieldmask", "MM_SA_ID|QM_SA_ID"), kv("ipsec2flags", "0x1"), kv("access", "0x8"), kv("family", "0xdead"))
+				}
+			} else if rapid.Bool().Draw(t, "tnull") {
+				st.Args = append(st.Args, kv("template", "NULL"), kv("len", genInt(t, "lenv")))
+			}
+			if rapid.Bool().Draw(t, "infolen") {
+				st.Args = append(st.Args, kv("infolen", rapid.SampledFrom([]string{"NULL", "0", "24", "64"}).Draw(t, "infolenv")))
+			}
+			if rapid.Bool().Draw(t, "info") {
+				st.Args = append(st.Args, kv("info", "NULL"))
+			}
+		case "WSASetSocketPeerTargetName":
+			st.Args = []Arg{sock(), genValueArg(t, "name", "name")}
+			if rapid.Bool().Draw(t, "ptn") {
+				st.Args = append(st.Args, kv("protocol", "IPSEC2"), kv("peer", "127.0.0.1:53"), kv("namelen", genInt(t, "namelenv")), kv("family", "AF_INET"))
+			}
+			if rapid.Bool().Draw(t, "len") {
+				st.Args = append(st.Args, kv("len", genInt(t, "lenv")))
+			}
+		case "WSADeleteSocketPeerTargetName", "WSAImpersonateSocketPeer":
+			st.Args = []Arg{sock(), pos(rapid.SampledFrom(genAddrs).Draw(t, "addr"))}
+			if rapid.Bool().Draw(t, "len") {
+				st.Args = append(st.Args, kv("len", genInt(t, "lenv")))
+			}
+		case "WSAIoctl":
+			st.Args = []Arg{sock()}
+			switch rapid.IntRange(0, 3).Draw(t, "code") {
+			case 0:
+				st.Args = append(st.Args, pos("SIO_SET_SECURITY"), kv("protocol", "IPSEC"), genValueArg(t, "password", "p"))
+			case 1:
+				st.Args = append(st.Args, pos("SIO_QUERY_SECURITY"), kv("outlen", genInt(t, "outlenv")))
+			case 2:
+				st.Args = append(st.Args, pos("SIO_DELETE_PEER_TARGET_NAME"), pos(rapid.SampledFrom(genAddrs).Draw(t, "addr")), kv("bytes", "NULL"))
+			case 3:
+				st.Args = append(st.Args, pos(genInt(t, "codev", "SIO_SOCKET_USAGE_NOTIFICATION")), kv("in", "NULL"), kv("out", "NULL"))
+			}
 		}
 		if spec.handle && rapid.Bool().Draw(t, "assign") {
 			st.Var = rapid.SampledFrom([]string{"s", "t", "sock_2", "_x"}).Draw(t, "varname")
@@ -229,7 +271,8 @@ func genScript(t *rapid.T) *Script {
 					if !rapid.Bool().Draw(t, "check-"+k) {
 						continue
 					}
-					v := map[string]string{"value": "SOCK_STREAM", "len": "16", "bytes": "0x3", "addr": "[::1]:*", "peer": "127.0.0.1:80", "version": "2.2"}[k]
+					v := map[string]string{"value": "SOCK_STREAM", "len": "16", "bytes": "0x3", "addr": "[::1]:*", "peer": "127.0.0.1:80", "version": "2.2",
+						"infolen": "24", "flags": "SECURED|ENCRYPTED", "protocol": "IPSEC2"}[k]
 					e.Checks = append(e.Checks, ValueCheck{Key: k, Value: v})
 				}
 			} else {

@@ -62,9 +62,11 @@ const (
 	SD_BOTH    int32 = 2
 )
 
-// ioctlsocket commands.
+// ioctlsocket commands: the three the ioctlsocket page defines.
 const (
-	FIONBIO uint32 = 0x8004667e
+	FIONBIO    uint32 = 0x8004667e // _IOW('f', 126, u_long)
+	FIONREAD   uint32 = 0x4004667f // _IOR('f', 127, u_long)
+	SIOCATMARK uint32 = 0x40047307 // _IOR('s', 7, u_long)
 )
 
 // Miscellaneous SDK values.

@@ -41,13 +41,27 @@ func optionIsBool(level, opt int32) bool {
 	return level == SOL_SOCKET && (opt == SO_REUSEADDR || opt == SO_EXCLUSIVEADDRUSE || opt == SO_BROADCAST)
 }
 
-// optValue reads the value being set: four bytes, or for a BOOL option given with a short
-// optlen its first byte. Any non-zero BOOL reads back as 1.
+// optionIsByte reports the options Windows keeps in one byte: IPV6_V6ONLY is read from the
+// first byte of optval whatever optlen is (at least 1), and getsockopt writes one byte and sets
+// *optlen to 1 (Wine sock.c test_set_getsockopt, test_optsize row IPV6_V6ONLY: accepts_short_len,
+// sizes {1, 1, 1}; after setting 0x100 with optlen 4 the option reads back 0).
+func optionIsByte(level, opt int32) bool {
+	return level == IPPROTO_IPV6 && opt == IPV6_V6ONLY
+}
+
+// optShortLenOK reports whether an optlen shorter than an int is accepted: any length for a
+// SOL_SOCKET BOOL (even 0), at least one byte for a one-byte option.
+func optShortLenOK(level, opt int32, n int64) bool {
+	return optionIsBool(level, opt) || (optionIsByte(level, opt) && n >= 1)
+}
+
+// optValue reads the value being set: four bytes, or the first byte for a BOOL option given
+// with a short optlen and for a one-byte option. Any non-zero BOOL reads back as 1.
 func (c *call) optValue() int32 {
 	if c.null || len(c.buf) == 0 {
 		return 0
 	}
-	if (c.n >= 0 && c.n < 4) || len(c.buf) < 4 {
+	if (c.n >= 0 && c.n < 4) || len(c.buf) < 4 || optionIsByte(c.level, c.opt) {
 		return int32(c.buf[0])
 	}
 	return int32(binary.LittleEndian.Uint32(c.buf))
@@ -79,8 +93,8 @@ var (
 		"Wine sock.c test_set_getsockopt: optlen -1 succeeds for SOL_SOCKET options and fails with WSAENOBUFS for the others",
 		func(c *call) bool { return c.n < 0 && c.level != SOL_SOCKET })
 	ruleOptLen = rule("SOCKOPT-LEN", "setsockopt", errors.WSAEFAULT,
-		"optlen is smaller than an int (4 bytes) for an option that is not a SOL_SOCKET BOOL, or larger than the buffer really holds",
-		"doc: setsockopt — WSAEFAULT: optlen is too small; Wine sock.c test_set_getsockopt (BOOL options accept short lengths)",
+		"optlen is smaller than an int (4 bytes) for an option that takes an int (a SOL_SOCKET BOOL takes any length, IPV6_V6ONLY at least 1 byte), or larger than the buffer really holds",
+		"doc: setsockopt — WSAEFAULT: optlen is too small; Wine sock.c test_set_getsockopt (test_optsize: SOL_SOCKET BOOLs accept optlen 0 to 3, IPV6_V6ONLY 1 to 3, other options WSAEFAULT)",
 		func(c *call) bool {
 			if c.n > int64(len(c.buf)) && !c.null {
 				return true
@@ -88,7 +102,7 @@ var (
 			if c.level == SOL_SOCKET && c.opt == SO_UPDATE_CONNECT_CONTEXT {
 				return false
 			}
-			return !optionIsBool(c.level, c.opt) && c.n >= 0 && c.n < 4
+			return !optShortLenOK(c.level, c.opt, c.n) && c.n >= 0 && c.n < 4
 		})
 	ruleOptV6OnlyBound = rule("SOCKOPT-V6ONLY-BOUND", "setsockopt", errors.WSAEINVAL,
 		"IPV6_V6ONLY changed after the socket has a local address",
@@ -119,13 +133,13 @@ var (
 			return !optionKnown(c.level, c.opt) || (c.level == SOL_SOCKET && c.opt == SO_UPDATE_CONNECT_CONTEXT)
 		})
 	ruleGetOptLen = rule("GETSOCKOPT-LEN", "getsockopt", errors.WSAEFAULT,
-		"*optlen is 0 or negative, smaller than 4 for an option that is not a SOL_SOCKET BOOL, or larger than the buffer really holds",
-		"doc: getsockopt — WSAEFAULT: optlen too small; Wine sock.c test_set_getsockopt (optlen 0 and -1 fail; BOOLs accept 1 and 2)",
+		"*optlen is 0 or negative, smaller than 4 for an option that is neither a SOL_SOCKET BOOL nor IPV6_V6ONLY, or larger than the buffer really holds",
+		"doc: getsockopt — WSAEFAULT: optlen too small; Wine sock.c test_set_getsockopt (optlen 0 and -1 fail; SOL_SOCKET BOOLs and IPV6_V6ONLY accept 1 and 2)",
 		func(c *call) bool {
 			if c.n <= 0 || c.n > int64(len(c.buf)) {
 				return true
 			}
-			return !optionIsBool(c.level, c.opt) && c.n < 4
+			return !optShortLenOK(c.level, c.opt, c.n) && c.n < 4
 		})
 )
 
@@ -187,10 +201,15 @@ func (t *Thread) Getsockopt(h Handle, level, opt int32, optval []byte, optlen *i
 	}
 	err := t.run(c, chainGetsockopt, getsockoptEffect)
 	if err == nil {
-		// A BOOL read with a short buffer gets its low bytes and an optlen of 1, as on Windows.
+		// A BOOL read with a short buffer gets its low bytes and an optlen of 1, as on Windows;
+		// a one-byte option (IPV6_V6ONLY) writes one byte and an optlen of 1 whatever the buffer.
 		var b [4]byte
 		binary.LittleEndian.PutUint32(b[:], uint32(c.outValue))
-		n := copy(optval[:min(len(optval), int(c.n), 4)], b[:])
+		size := min(len(optval), int(c.n), 4)
+		if optionIsByte(level, opt) {
+			size = 1
+		}
+		n := copy(optval[:size], b[:])
 		if n < 4 {
 			n = 1
 		}
@@ -243,15 +262,22 @@ func (s *Socket) optionValue(level, opt int32) int32 {
 	return 0
 }
 
-var ruleIoctlsocketCmd = rule("IOCTLSOCKET-CMD", "ioctlsocket", errors.WSAEINVAL,
-	"the command is not one wsssim models (FIONBIO)",
-	"doc: ioctlsocket — WSAEINVAL [wsssim models FIONBIO only]",
-	func(c *call) bool { return uint32(c.opt) != FIONBIO })
+var ruleIoctlsocketCmd = rule("IOCTLSOCKET-CMD", "ioctlsocket", errors.WSAEOPNOTSUPP,
+	"the command is not one the ioctlsocket page defines (FIONBIO, FIONREAD, SIOCATMARK)",
+	"Wine sock.c test_unsupported_ioctls: an unknown control code (0xdeadbeef, 0x667e, FIOASYNC, SIO_FLUSH) fails with WSAEOPNOTSUPP, and ioctlsocket is WSAIoctl with a u_long in and out; test_fionread_siocatmark: FIONREAD and SIOCATMARK succeed. The ioctlsocket page lists no WSAEINVAL",
+	func(c *call) bool {
+		switch uint32(c.opt) {
+		case FIONBIO, FIONREAD, SIOCATMARK:
+			return false
+		}
+		return true
+	})
 
 var chainIoctlsocket = chain("ioctlsocket", ruleNotInitialised, ruleNotSocket, ruleIoctlsocketCmd)
 
 // Ioctlsocket is ioctlsocket(s, cmd, &arg). FIONBIO with a non-zero argument makes the socket
-// non-blocking.
+// non-blocking; FIONREAD and SIOCATMARK only read (the amount of data waiting, the
+// out-of-band mark), which the simulator does not model, so they succeed and change nothing.
 func (t *Thread) Ioctlsocket(h Handle, cmd uint32, arg uint32) error {
 	c := t.begin("ioctlsocket")
 	defer t.end(c)
@@ -261,6 +287,8 @@ func (t *Thread) Ioctlsocket(h Handle, cmd uint32, arg uint32) error {
 }
 
 func ioctlsocketEffect(c *call) error {
-	c.s.set(bitNonBlocking, c.ival != 0)
+	if uint32(c.opt) == FIONBIO {
+		c.s.set(bitNonBlocking, c.ival != 0)
+	}
 	return nil
 }

@@ -104,11 +104,16 @@ func init() {
 	outcomes("connect", append(append([]*Rule{ruleConnectWouldBlock}, connectResults...), implicitBind...)...)
 	outcomes("WSAConnect", append(append([]*Rule{ruleConnectWouldBlock}, connectResults...), implicitBind...)...)
 	outcomes("ConnectEx", ruleConnectExPending)
-	outcomes("WSAGetOverlappedResult", append([]*Rule{ruleOvIncomplete, ruleOvNotStarted}, connectResults...)...)
+	// WSAGetOverlappedResult reports the operation's own result, an abort by closesocket included
+	// (read through another socket: the closed one is no socket any more).
+	outcomes("WSAGetOverlappedResult", append([]*Rule{ruleOvIncomplete, ruleCloseAborts}, connectResults...)...)
 	outcomes("accept", ruleAcceptWouldBlock)
 	outcomes("sendto", append([]*Rule{ruleSendtoNoRoute}, implicitBind...)...)
 	// closesocket itself succeeds; the abort reaches the pending operation's OVERLAPPED.
 	outcomes("closesocket", ruleCloseAborts)
+	querySmall := []*Rule{ruleQueryInfoSmallNull, ruleQueryInfoSmall}
+	outcomes("WSAQuerySocketSecurity", querySmall...)
+	outcomes("WSAIoctl", querySmall...) // SIO_QUERY_SECURITY
 }
 
 // RulesReturning lists the rules that give a code.

@@ -12,9 +12,11 @@ var (
 		"SecuritySettingsLen is larger than the buffer SecuritySettings really points to",
 		"WSAIoctl (which WSASetSocketSecurity wraps) — WSAEFAULT: lpvInBuffer is not in a valid part of the user address space",
 		func(c *call) bool { return !c.null && c.n > int64(len(c.buf)) })
-	ruleSecFamilyType = rule("SEC-FAMILY-TYPE", "WSASetSocketSecurity", errors.WSAEINVAL,
+	// ruleSecFamilyType is shared by every secure-socket function that takes a socket: one row
+	// of the table, in each of their chains (secureSocketFunctions).
+	ruleSecFamilyType = rule("SEC-FAMILY-TYPE", secureSocketFunctions, errors.WSAEINVAL,
 		"the socket is not (AF_INET or AF_INET6) × (SOCK_STREAM or SOCK_DGRAM)",
-		"doc: WSASetSocketSecurity — WSAEINVAL: the socket was not created with AF_INET/AF_INET6 and SOCK_DGRAM/SOCK_STREAM (ruling R2)",
+		"doc: WSASetSocketSecurity, WSAQuerySocketSecurity, WSASetSocketPeerTargetName, WSADeleteSocketPeerTargetName — WSAEINVAL: the socket was not created with AF_INET/AF_INET6 and SOCK_DGRAM/SOCK_STREAM [D1]–[D4]; WSAImpersonateSocketPeer imposes the same restriction but lists no code [D5] (rulings R1, R2; spec A1)",
 		func(c *call) bool { return !c.s.isInet() || !(c.s.isStream() || c.s.isDgram()) })
 	ruleSecIsConn = rule("SETSEC-ISCONN", "WSASetSocketSecurity", errors.WSAEISCONN,
 		"the socket is connected: a TCP connection (made or accepted) or a UDP socket with a default peer",

@@ -74,6 +74,7 @@ type Socket struct {
 	local, peer sockaddr.Addr
 	entry       *ports.Entry
 	settings    *policy.Settings
+	names       *peerNames // WSASetSocketPeerTargetName's names (peername.go)
 	listenq     *listenQueue
 	attempt     *connectAttempt
 	accepted    *ports.Entry  // for a socket made by accept: its listener's port entry

@@ -176,6 +176,9 @@ func (c *call) describe() string {
 		}
 		return fmt.Sprintf("%v, <%d bytes>, %d", c.h, len(c.buf), c.n)
 	}
+	if s, ok := c.describeSecure(); ok {
+		return s
+	}
 	return c.h.String()
 }
 
@@ -195,6 +198,8 @@ func (c *call) note(err error) string {
 		return "-> " + c.outAddr.String()
 	case c.fn == "getsockopt":
 		return fmt.Sprintf("-> %d", c.outValue)
+	case c.sec.written > 0:
+		return c.noteSecure()
 	}
 	return ""
 }

@@ -51,6 +51,19 @@ type API interface {
 	Shutdown(s Handle, how int32) error
 	Closesocket(s Handle) error
 	WSASetSocketSecurity(s Handle, settings []byte, settingsLen uint32, ov *Overlapped) error
+	// WSAQuerySocketSecurity: template nil is NULL (TCP only); info nil is NULL (a size
+	// probe); infoLen is SecurityQueryInfoLen, in and out (nil is NULL).
+	WSAQuerySocketSecurity(s Handle, template []byte, templateLen uint32, info []byte, infoLen *uint32, ov *Overlapped) error
+	WSASetSocketPeerTargetName(s Handle, name []byte, nameLen uint32, ov *Overlapped) error
+	WSADeleteSocketPeerTargetName(s Handle, addr []byte, addrLen uint32, ov *Overlapped) error
+	// WSAImpersonateSocketPeer and WSARevertImpersonation act on the calling thread: use them
+	// from one goroutine locked to its thread (runtime.LockOSThread) on the native back end,
+	// and through one sim.Thread's API on the simulated one.
+	WSAImpersonateSocketPeer(s Handle, addr []byte, addrLen uint32) error
+	WSARevertImpersonation() error
+	// WSAIoctl takes the codes of the secure-socket functions (SIO_SET_SECURITY …); bytesReturned
+	// nil is a NULL lpcbBytesReturned.
+	WSAIoctl(s Handle, code uint32, in []byte, inLen uint32, out []byte, outLen uint32, bytesReturned *uint32, ov *Overlapped) error
 }
 
 // Overlapped is a WSAOVERLAPPED usable with either back end. The zero value is ready; keep it
@@ -90,4 +103,10 @@ const (
 	SD_SEND             = sim.SD_SEND
 	SD_BOTH             = sim.SD_BOTH
 	SOMAXCONN           = sim.SOMAXCONN
+
+	SIO_SET_SECURITY              = sim.SIO_SET_SECURITY
+	SIO_QUERY_SECURITY            = sim.SIO_QUERY_SECURITY
+	SIO_SET_PEER_TARGET_NAME      = sim.SIO_SET_PEER_TARGET_NAME
+	SIO_DELETE_PEER_TARGET_NAME   = sim.SIO_DELETE_PEER_TARGET_NAME
+	SIO_SOCKET_USAGE_NOTIFICATION = sim.SIO_SOCKET_USAGE_NOTIFICATION
 )

@@ -212,6 +212,70 @@ func (native) WSASetSocketSecurity(s Handle, b []byte, n uint32, ov *Overlapped)
 	return toErrno(wsaSetSocketSecurity(windows.Handle(s), ptr(b, int64(n)), n, o, 0))
 }
 
+// outBuf passes an output slice as a C pointer (nil stays NULL). When the declared length
+// exceeds the slice, Windows writes into a zero-padded copy of that length and done copies back
+// what fits, so Windows never writes past Go memory.
+func outBuf(b []byte, declared int64) (p *byte, done func()) {
+	if b == nil {
+		return nil, func() {}
+	}
+	if declared > int64(len(b)) && declared < 1<<20 {
+		tmp := make([]byte, declared)
+		copy(tmp, b)
+		return &tmp[0], func() { copy(b, tmp) }
+	}
+	if len(b) == 0 {
+		var zero [1]byte
+		return &zero[0], func() {}
+	}
+	return &b[0], func() {}
+}
+
+// ovPtr returns the OVERLAPPED to hand to Windows for ov, or nil.
+func ovPtr(ov *Overlapped) *windows.Overlapped {
+	if ov == nil {
+		return nil
+	}
+	return ov.nativePtr()
+}
+
+// The secure-socket functions complete synchronously (ruling R7), so an output buffer is
+// complete when the call returns, even with an OVERLAPPED.
+
+func (native) WSAQuerySocketSecurity(s Handle, t []byte, tn uint32, info []byte, n *uint32, ov *Overlapped) error {
+	var declared int64
+	if n != nil {
+		declared = int64(*n)
+	}
+	p, done := outBuf(info, declared)
+	err := wsaQuerySocketSecurity(windows.Handle(s), ptr(t, int64(tn)), tn, p, n, ovPtr(ov), 0)
+	done()
+	return toErrno(err)
+}
+
+func (native) WSASetSocketPeerTargetName(s Handle, b []byte, n uint32, ov *Overlapped) error {
+	return toErrno(wsaSetSocketPeerTargetName(windows.Handle(s), ptr(b, int64(n)), n, ovPtr(ov), 0))
+}
+
+func (native) WSADeleteSocketPeerTargetName(s Handle, b []byte, n uint32, ov *Overlapped) error {
+	return toErrno(wsaDeleteSocketPeerTargetName(windows.Handle(s), ptr(b, int64(n)), n, ovPtr(ov), 0))
+}
+
+// WSAImpersonateSocketPeer and WSARevertImpersonation act on the calling OS thread: a caller
+// must keep its goroutine on one thread (runtime.LockOSThread) from one to the other.
+func (native) WSAImpersonateSocketPeer(s Handle, b []byte, n uint32) error {
+	return toErrno(wsaImpersonateSocketPeer(windows.Handle(s), ptr(b, int64(n)), n))
+}
+
+func (native) WSARevertImpersonation() error { return toErrno(wsaRevertImpersonation()) }
+
+func (native) WSAIoctl(s Handle, code uint32, in []byte, inLen uint32, out []byte, outLen uint32, ret *uint32, ov *Overlapped) error {
+	p, done := outBuf(out, int64(outLen))
+	err := wsaIoctl(windows.Handle(s), code, ptr(in, int64(inLen)), inLen, p, outLen, ret, ovPtr(ov), 0)
+	done()
+	return toErrno(err)
+}
+
 // nativePtr returns the OVERLAPPED to hand to Windows, with a manual-reset event so that waits
 // have something to wait on.
 func (o *Overlapped) nativePtr() *windows.Overlapped {

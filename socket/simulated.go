@@ -72,6 +72,23 @@ func (a simulated) WSASetSocketSecurity(s Handle, b []byte, n uint32, ov *Overla
 	return a.t.WSASetSocketSecurity(s, b, n, ov.simPtr())
 }
 
+func (a simulated) WSAQuerySocketSecurity(s Handle, t []byte, tn uint32, info []byte, n *uint32, ov *Overlapped) error {
+	return a.t.WSAQuerySocketSecurity(s, t, tn, info, n, ov.simPtr())
+}
+func (a simulated) WSASetSocketPeerTargetName(s Handle, b []byte, n uint32, ov *Overlapped) error {
+	return a.t.WSASetSocketPeerTargetName(s, b, n, ov.simPtr())
+}
+func (a simulated) WSADeleteSocketPeerTargetName(s Handle, b []byte, n uint32, ov *Overlapped) error {
+	return a.t.WSADeleteSocketPeerTargetName(s, b, n, ov.simPtr())
+}
+func (a simulated) WSAImpersonateSocketPeer(s Handle, b []byte, n uint32) error {
+	return a.t.WSAImpersonateSocketPeer(s, b, n)
+}
+func (a simulated) WSARevertImpersonation() error { return a.t.WSARevertImpersonation() }
+func (a simulated) WSAIoctl(s Handle, code uint32, in []byte, inLen uint32, out []byte, outLen uint32, ret *uint32, ov *Overlapped) error {
+	return a.t.WSAIoctl(s, code, in, inLen, out, outLen, ret, ov.simPtr())
+}
+
 func (o *Overlapped) simPtr() *sim.Overlapped {
 	if o == nil {
 		return nil

@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -23,7 +24,7 @@ func init() {
 	register(&command{
 		name:    "run",
 		summary: "run .wss scenario files and check every call's result",
-		usage:   "run [--format text|json|junit] [--trace] [--backend sim|native] FILE|DIR...",
+		usage:   "run [--format text|json|junit] [--trace] [-v] [--backend sim|native] [--known FILE] FILE|DIR...",
 		run:     runRun,
 	})
 }
@@ -33,7 +34,7 @@ type fileResult struct {
 	path   string
 	result *scenario.Result // nil when the file could not be read or parsed
 	err    error            // why the file is unusable
-	known  map[string]string
+	known  *knownDiffs
 }
 
 // failures are the steps whose expectation failed and that are not known differences.
@@ -48,13 +49,26 @@ func (f fileResult) failures() []scenario.Step {
 }
 
 func (f fileResult) knownReason(s scenario.Step) (string, bool) {
-	r, ok := f.known[fmt.Sprintf("%s:%d", filepath.ToSlash(s.Stmt.Pos.File), s.Stmt.Pos.Line)]
+	if f.known == nil {
+		return "", false
+	}
+	r, ok := f.known.lines[fmt.Sprintf("%s:%d", filepath.ToSlash(s.Stmt.Pos.File), s.Stmt.Pos.Line)]
 	return r, ok
 }
 
-// readKnown reads "FILE:LINE: reason" lines; blank lines and # comments are ignored.
-func readKnown(path string) (map[string]string, error) {
-	known := map[string]string{}
+// knownDiffs are the investigated differences of a --known file: statements whose failure is
+// reported but not counted, and whole files that are skipped (a call in them cannot run on this
+// back end, for example because it crashes the process).
+type knownDiffs struct {
+	lines map[string]string // "FILE:LINE" → reason
+	files map[string]string // "FILE" → reason
+}
+
+// readKnown reads "FILE:LINE: reason" lines (a statement's failure is a known difference) and
+// "FILE: reason" lines (the whole file is skipped); blank lines and # comments are ignored.
+// Paths use forward slashes and are compared as given on the command line.
+func readKnown(path string) (*knownDiffs, error) {
+	known := &knownDiffs{lines: map[string]string{}, files: map[string]string{}}
 	if path == "" {
 		return known, nil
 	}
@@ -68,12 +82,29 @@ func readKnown(path string) (map[string]string, error) {
 			continue
 		}
 		loc, reason, ok := strings.Cut(line, ": ")
-		if !ok || strings.Count(loc, ":") < 1 {
-			return nil, fmt.Errorf("%s:%d: want \"FILE:LINE: reason\"", path, i+1)
+		reason = strings.TrimSpace(reason)
+		if !ok || loc == "" || reason == "" {
+			return nil, fmt.Errorf("%s:%d: want \"FILE:LINE: reason\" or \"FILE: reason\"", path, i+1)
 		}
-		known[loc] = reason
+		if file, num, ok := strings.Cut(loc[strings.LastIndex(loc, "/")+1:], ":"); ok {
+			if _, err := strconv.Atoi(num); err != nil || file == "" {
+				return nil, fmt.Errorf("%s:%d: %q is not FILE:LINE", path, i+1, loc)
+			}
+			known.lines[loc] = reason
+			continue
+		}
+		known.files[loc] = reason
 	}
 	return known, nil
+}
+
+// skipReason says why a known difference keeps the whole file from running.
+func (k *knownDiffs) skipReason(path string) (string, bool) {
+	if k == nil {
+		return "", false
+	}
+	r, ok := k.files[filepath.ToSlash(path)]
+	return r, ok
 }
 
 func (f fileResult) status() string {
@@ -93,15 +124,16 @@ func runRun(args []string, stdout, stderr io.Writer) int {
 	fset.SetOutput(stderr)
 	format := fset.String("format", "text", "output format: text, json (JSON lines) or junit (JUnit XML)")
 	trace := fset.Bool("trace", false, "print every call with its result and the rule that decided it")
+	verbose := fset.Bool("v", false, "text format: also name every file that passed, as it finishes")
 	backendName := fset.String("backend", "sim", "sim (the simulator) or native (the real Winsock; Windows only)")
 	timeout := fset.Duration("timeout", 0, "give up on a scenario after this long (default 30s with --backend native, where a call can block; none on the simulator)")
-	knownFile := fset.String("known", "", "file of investigated differences (lines \"FILE:LINE: reason\"): failures there are reported as known, not counted")
+	knownFile := fset.String("known", "", "file of investigated differences: \"FILE:LINE: reason\" lines report those failures as known, not counted; \"FILE: reason\" lines skip the file")
 	unavailable := fset.String("native-unavailable", "", "comma-separated calls the native Winsock lacks (e.g. the secure-socket functions under Wine): scenarios using them are skipped")
 	if err := fset.Parse(args); err != nil {
 		return exitUsage
 	}
 	if fset.NArg() == 0 {
-		fmt.Fprintln(stderr, "usage: wsssim run [--format text|json|junit] [--trace] [--backend sim|native] FILE|DIR...")
+		fmt.Fprintln(stderr, "usage: wsssim run [--format text|json|junit] [--trace] [-v] [--backend sim|native] [--known FILE] FILE|DIR...")
 		return exitUsage
 	}
 	switch *format {
@@ -150,24 +182,38 @@ func runRun(args []string, stdout, stderr io.Writer) int {
 	if limit == 0 && *backendName == "native" {
 		limit = 30 * time.Second
 	}
+	// Each file is reported as soon as it has run (JUnit, one document, at the end): a native
+	// Winsock can take the whole process down (an access violation inside ws2_32), and what ran
+	// before must not be lost with it.
 	results := make([]fileResult, 0, len(files))
+	enc := json.NewEncoder(stdout)
 	for _, path := range files {
-		fr := fileResult{path: path}
+		fr := fileResult{path: path, known: known}
 		script, err := scenario.ParseFile(path)
-		if err != nil {
+		switch {
+		case err != nil:
 			fr.err = err
-		} else {
+		default:
+			if reason, skip := known.skipReason(path); skip {
+				fr.result = &scenario.Result{Script: script, Backend: backend.Name(), Skipped: "known difference: " + reason}
+				break
+			}
 			fr.result = runWithTimeout(script, backend, scenario.Options{Trace: traceOut}, limit)
-			fr.known = known
 		}
 		results = append(results, fr)
+		switch *format {
+		case "text":
+			writeTextFile(stdout, stderr, fr, *verbose)
+		case "json":
+			writeJSONFile(enc, fr, *trace)
+		}
 	}
 
 	switch *format {
 	case "text":
-		writeText(stdout, stderr, results)
+		fmt.Fprintln(stdout, summary(results))
 	case "json":
-		writeJSON(stdout, results, *trace)
+		writeJSONSummary(enc, results)
 	case "junit":
 		writeJUnit(stdout, results)
 	}
@@ -277,26 +323,34 @@ func summary(results []fileResult) string {
 	return s
 }
 
-func writeText(stdout, stderr io.Writer, results []fileResult) {
-	for _, r := range results {
-		switch {
-		case r.err != nil:
-			fmt.Fprintln(stderr, r.err)
-		case r.result.Err != nil:
-			fmt.Fprintln(stderr, r.result.Err)
-		case r.result.Skipped != "":
-			fmt.Fprintf(stdout, "%s: skipped: %s\n", r.path, r.result.Skipped)
-		default:
-			for _, f := range r.result.Failures() {
-				if reason, ok := r.knownReason(f); ok {
-					fmt.Fprintf(stdout, "%s (known difference: %s)\n", f.Message(), reason)
-					continue
-				}
-				fmt.Fprintln(stdout, f.Message())
+// writeTextFile reports one file: its failures (known differences marked as such), or why it
+// was skipped or unusable; with verbose, a line for a file that passed too.
+func writeTextFile(stdout, stderr io.Writer, r fileResult, verbose bool) {
+	switch {
+	case r.err != nil:
+		fmt.Fprintln(stderr, r.err)
+	case r.result.Err != nil:
+		fmt.Fprintln(stderr, r.result.Err)
+	case r.result.Skipped != "":
+		fmt.Fprintf(stdout, "%s: skipped: %s\n", r.path, r.result.Skipped)
+	default:
+		known := 0
+		for _, f := range r.result.Failures() {
+			if reason, ok := r.knownReason(f); ok {
+				fmt.Fprintf(stdout, "%s (known difference: %s)\n", f.Message(), reason)
+				known++
+				continue
+			}
+			fmt.Fprintln(stdout, f.Message())
+		}
+		if verbose && r.status() == "passed" {
+			if known > 0 {
+				fmt.Fprintf(stdout, "%s: passed (%d known differences)\n", r.path, known)
+			} else {
+				fmt.Fprintf(stdout, "%s: passed\n", r.path)
 			}
 		}
 	}
-	fmt.Fprintln(stdout, summary(results))
 }
 
 // jsonStep is one call in the JSON lines output.
@@ -325,35 +379,38 @@ type jsonFile struct {
 	Steps   int      `json:"steps"`
 }
 
-func writeJSON(stdout io.Writer, results []fileResult, allSteps bool) {
-	enc := json.NewEncoder(stdout)
-	for _, r := range results {
-		jf := jsonFile{Type: "file", File: r.path, Status: r.status()}
-		if r.err != nil {
-			jf.Errors = strings.Split(r.err.Error(), "\n")
-		} else {
-			jf.Backend, jf.Reason = r.result.Backend, r.result.Skipped
-			if r.result.Err != nil {
-				jf.Errors = strings.Split(r.result.Err.Error(), "\n")
-			}
-			for _, s := range r.result.Steps {
-				if !allSteps && s.Failure == "" {
-					continue
-				}
-				js := jsonStep{Type: "step", File: r.path, Line: s.Stmt.Pos.Line, App: s.App, Call: s.Stmt.Call,
-					Got: codeText(s), Values: s.Values, Failure: s.Failure}
-				if s.Rule != nil {
-					js.Rule = s.Rule.ID
-				}
-				if reason, ok := r.knownReason(s); ok && s.Failure != "" {
-					js.Known = reason
-				}
-				_ = enc.Encode(js)
-			}
-			jf.Steps, jf.Failed = len(r.result.Steps), len(r.failures())
+// writeJSONFile writes one file's step lines (every step with allSteps, else the failures) and
+// its closing file line.
+func writeJSONFile(enc *json.Encoder, r fileResult, allSteps bool) {
+	jf := jsonFile{Type: "file", File: r.path, Status: r.status()}
+	if r.err != nil {
+		jf.Errors = strings.Split(r.err.Error(), "\n")
+	} else {
+		jf.Backend, jf.Reason = r.result.Backend, r.result.Skipped
+		if r.result.Err != nil {
+			jf.Errors = strings.Split(r.result.Err.Error(), "\n")
 		}
-		_ = enc.Encode(jf)
+		for _, s := range r.result.Steps {
+			if !allSteps && s.Failure == "" {
+				continue
+			}
+			js := jsonStep{Type: "step", File: r.path, Line: s.Stmt.Pos.Line, App: s.App, Call: s.Stmt.Call,
+				Got: codeText(s), Values: s.Values, Failure: s.Failure}
+			if s.Rule != nil {
+				js.Rule = s.Rule.ID
+			}
+			if reason, ok := r.knownReason(s); ok && s.Failure != "" {
+				js.Known = reason
+			}
+			_ = enc.Encode(js)
+		}
+		jf.Steps, jf.Failed = len(r.result.Steps), len(r.failures())
 	}
+	_ = enc.Encode(jf)
+}
+
+// writeJSONSummary writes the closing summary line.
+func writeJSONSummary(enc *json.Encoder, results []fileResult) {
 	var passed, failed, skipped int
 	for _, r := range results {
 		switch r.status() {
