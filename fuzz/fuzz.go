@@ -131,8 +131,16 @@ func (g *generator) statement() string {
 		body = fmt.Sprintf("shutdown %s SD_BOTH", v)
 	case n < 86:
 		body = fmt.Sprintf("closesocket %s", v)
-	case n < 95:
+	case n < 91:
 		body = strings.TrimSpace(fmt.Sprintf("WSASetSocketSecurity %s %s", v, g.pick(secureArg)))
+	case n < 92:
+		body = fmt.Sprintf("WSAIoctl %s SIO_SET_SECURITY", v)
+	case n < 93:
+		body = fmt.Sprintf("WSAQuerySocketSecurity %s %s", v, g.pick([]string{"", "template=NULL", "peer=" + g.target(), "infolen=8"}))
+	case n < 94:
+		body = fmt.Sprintf("WSASetSocketPeerTargetName %s name=%q %s", v, "host/b.corp", g.pick([]string{"", "peer=" + g.target(), "peer=0.0.0.0:0"}))
+	case n < 95:
+		body = fmt.Sprintf("WSAImpersonateSocketPeer %s", v)
 	case n < 97:
 		return "settle"
 	case n < 98:

@@ -157,7 +157,10 @@ func (c *checker) Event(e sim.Event) {
 		if ok && e.Level == sim.SOL_SOCKET && e.Option == sim.SO_EXCLUSIVEADDRUSE {
 			s.exclOpt = e.Value != 0
 		}
-	case "WSASetSocketSecurity":
+	case "WSASetSocketSecurity", "WSAIoctl":
+		if e.Func == "WSAIoctl" && e.IoctlCode != sim.SIO_SET_SECURITY {
+			break
+		}
 		if ok {
 			if s.placed {
 				c.fail("security-after-bind", "WSASetSocketSecurity succeeded on %s %v, which was already bound, listening or connected", e.App, e.Handle)

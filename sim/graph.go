@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/wsssim/wsssim/errors"
+	"github.com/wsssim/wsssim/policy"
 	"github.com/wsssim/wsssim/sockaddr"
 )
 
@@ -70,6 +71,16 @@ var probes = []probe{
 	{"getsockname", func(p *prober, s Handle) error { _, err := p.th.SocketName(s); return err }},
 	{"getpeername", func(p *prober, s Handle) error { _, err := p.th.PeerName(s); return err }},
 	{"shutdown", func(p *prober, s Handle) error { return p.th.Shutdown(s, SD_BOTH) }},
+	{"WSASetSocketPeerTargetName", func(p *prober, s Handle) error {
+		b := policy.PeerTargetName{Name: "host/graph"}.Encode()
+		return p.th.WSASetSocketPeerTargetName(s, b, uint32(len(b)), nil)
+	}},
+	{"WSAQuerySocketSecurity", func(p *prober, s Handle) error {
+		var info [policy.SizeofQueryInfo]byte
+		n := uint32(len(info))
+		t := policy.QueryTemplate{PeerAddress: p.listener}.Encode()
+		return p.th.WSAQuerySocketSecurity(s, t, uint32(len(t)), info[:], &n, nil)
+	}},
 	{"closesocket", func(p *prober, s Handle) error { return p.th.Closesocket(s) }},
 }
 

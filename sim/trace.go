@@ -29,6 +29,7 @@ type Event struct {
 	Local       sockaddr.Addr // the socket's local address after the call
 	SockType    int32         // the socket's type (SOCK_STREAM, SOCK_DGRAM, ...), or the type a new socket got
 	NewHandle   Handle        // the socket a successful socket, WSASocket or accept made
+	IoctlCode   uint32        // WSAIoctl's control code
 	DeliveredTo string        // the application that received the connection or datagram ("host/app")
 	Receiver    Handle        // and its socket
 }
@@ -118,6 +119,9 @@ func (n *Network) trace(c *call, err error) {
 		e.Value = c.optValue()
 	case "getsockopt":
 		e.Value = c.outValue
+	}
+	if c.fn == "WSAIoctl" {
+		e.IoctlCode = c.sec.code
 	}
 	if c.s != nil {
 		e.Local, e.SockType = c.s.local, c.s.typ
