@@ -205,10 +205,10 @@ func TestParseFile(t *testing.T) {
 }
 
 func TestSuggest(t *testing.T) {
-	assert.Equal(t, "socket", suggest("sokcet", callNames()))
-	assert.Equal(t, "WSAConnect", suggest("wsaconnect", callNames()))
-	assert.Equal(t, "", suggest("frobnicate", callNames()))
-	assert.Equal(t, "", suggest(strings.Repeat("a", 1000), callNames()))
+	assert.Equal(t, "socket", Suggest("sokcet", callNames()))
+	assert.Equal(t, "WSAConnect", Suggest("wsaconnect", callNames()))
+	assert.Equal(t, "", Suggest("frobnicate", callNames()))
+	assert.Equal(t, "", Suggest(strings.Repeat("a", 1000), callNames()))
 	assert.Equal(t, 3, levenshtein("kitten", "sitting"))
 }
 

@@ -219,9 +219,10 @@ func levenshtein(a, b string) int {
 	return prev[len(b)]
 }
 
-// suggest returns the word of vocab nearest to w, or "" when none is close enough to be a
-// plausible typo. Ties go to the first in sorted order, so messages are deterministic.
-func suggest(w string, vocab []string) string {
+// Suggest returns the word of vocab nearest to w, or "" when none is close enough to be a
+// plausible typo. Ties go to the first in sorted order, so messages are deterministic. The CLI
+// uses it too, so every "did you mean" in wsssim reads the same way.
+func Suggest(w string, vocab []string) string {
 	if w == "" || len(w) > 64 {
 		return ""
 	}
@@ -254,7 +255,7 @@ func suggest(w string, vocab []string) string {
 
 // didYouMean formats a suggestion as the tail of a message: "; did you mean X?".
 func didYouMean(w string, vocab []string) string {
-	if s := suggest(w, vocab); s != "" {
+	if s := Suggest(w, vocab); s != "" {
 		return "; did you mean " + s + "?"
 	}
 	return ""
@@ -262,7 +263,7 @@ func didYouMean(w string, vocab []string) string {
 
 // didYouMeanGroups prefers a name of the position's own groups, then any constant.
 func didYouMeanGroups(w string, groups ...group) string {
-	if s := suggest(w, constantNames(groups...)); s != "" {
+	if s := Suggest(w, constantNames(groups...)); s != "" {
 		return "; did you mean " + s + "?"
 	}
 	return didYouMean(w, constantNames())

@@ -235,7 +235,11 @@ func genScript(t *rapid.T) *Script {
 				st.Args = append(st.Args, kv("info", "NULL"))
 			}
 		case "WSASetSocketPeerTargetName":
-			st.Args = []Arg{sock(), genValueArg(t, "name", "name")}
+			name := genValueArg(t, "name", "name")
+			if name.Value == "NULL" {
+				name.Quoted = true // the text "NULL": a bare NULL passes no structure for the other keys
+			}
+			st.Args = []Arg{sock(), name}
 			if rapid.Bool().Draw(t, "ptn") {
 				st.Args = append(st.Args, kv("protocol", "IPSEC2"), kv("peer", "127.0.0.1:53"), kv("namelen", genInt(t, "namelenv")), kv("family", "AF_INET"))
 			}

@@ -304,8 +304,8 @@ func scenarioFiles(args []string) ([]string, error) {
 	return out, nil
 }
 
-func summary(results []fileResult) string {
-	var passed, failed, skipped int
+// tally counts the files by outcome; an unusable file counts as failed.
+func tally(results []fileResult) (passed, failed, skipped int) {
 	for _, r := range results {
 		switch r.status() {
 		case "passed":
@@ -316,6 +316,11 @@ func summary(results []fileResult) string {
 			failed++
 		}
 	}
+	return passed, failed, skipped
+}
+
+func summary(results []fileResult) string {
+	passed, failed, skipped := tally(results)
 	s := fmt.Sprintf("%d passed, %d failed", passed, failed)
 	if skipped > 0 {
 		s += fmt.Sprintf(", %d skipped", skipped)
@@ -411,17 +416,7 @@ func writeJSONFile(enc *json.Encoder, r fileResult, allSteps bool) {
 
 // writeJSONSummary writes the closing summary line.
 func writeJSONSummary(enc *json.Encoder, results []fileResult) {
-	var passed, failed, skipped int
-	for _, r := range results {
-		switch r.status() {
-		case "passed":
-			passed++
-		case "skipped":
-			skipped++
-		default:
-			failed++
-		}
-	}
+	passed, failed, skipped := tally(results)
 	_ = enc.Encode(map[string]any{"type": "summary", "passed": passed, "failed": failed, "skipped": skipped})
 }
 
