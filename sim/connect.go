@@ -228,7 +228,7 @@ func connectEffect(c *call) error {
 		a := &connectAttempt{s: s, result: result, ov: c.ov}
 		s.attempt = a
 		if c.ov != nil {
-			c.ov.start(s)
+			c.ov.start()
 		}
 		s.app.host.net.addPending(a)
 		if c.fn == "ConnectEx" {

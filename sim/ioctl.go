@@ -30,9 +30,9 @@ var (
 		func(c *call) bool {
 			return (!c.null && c.n > int64(len(c.buf))) || (!c.sec.outNull && c.sec.outN > int64(len(c.sec.out)))
 		})
-	ruleIoctlCode = rule("IOCTL-CODE", "WSAIoctl", errors.WSAEINVAL,
-		"dwIoControlCode is not a code wsssim models. It models SIO_SET_SECURITY, SIO_QUERY_SECURITY, SIO_SET_PEER_TARGET_NAME, SIO_DELETE_PEER_TARGET_NAME (which run exactly the checks and effects of the functions they stand behind) and SIO_SOCKET_USAGE_NOTIFICATION; Windows knows many more (FIONBIO, SIO_GET_EXTENSION_FUNCTION_POINTER …), which the simulator refuses so only because it does not model them",
-		"doc: WSAIoctl — WSAEINVAL: dwIoControlCode is not a valid command [D14] [wsssim models the secure-socket codes only; ioctlsocket has its own commands]",
+	ruleIoctlCode = rule("IOCTL-CODE", "WSAIoctl", errors.WSAEOPNOTSUPP,
+		"dwIoControlCode is not a code wsssim models. It models SIO_SET_SECURITY, SIO_QUERY_SECURITY, SIO_SET_PEER_TARGET_NAME, SIO_DELETE_PEER_TARGET_NAME (which run exactly the checks and effects of the functions they stand behind) and SIO_SOCKET_USAGE_NOTIFICATION; Windows knows many more (FIONBIO, SIO_GET_EXTENSION_FUNCTION_POINTER …), which the simulator refuses only because it does not model them",
+		"Wine sock.c test_unsupported_ioctls: an unknown code fails with WSAEOPNOTSUPP on Windows; doc: WSAIoctl — WSAEOPNOTSUPP: the specified IOCTL command cannot be realized [D14] [wsssim models the secure-socket codes only]",
 		func(c *call) bool { return ioctlOps[c.sec.code] == nil })
 	ruleUsageIn = rule("IOCTL-USAGE-IN", "WSAIoctl", errors.WSAEFAULT,
 		"SIO_SOCKET_USAGE_NOTIFICATION: lpvInBuffer is NULL or cbInBuffer is less than 4, the size of a SOCKET_USAGE_TYPE",

@@ -11,16 +11,15 @@ import (
 // has completed.
 type Overlapped struct {
 	mu      sync.Mutex
-	sock    *Socket
 	pending bool
 	done    bool
 	result  *Rule // nil: success
 	bytes   uint32
 }
 
-func (o *Overlapped) start(s *Socket) {
+func (o *Overlapped) start() {
 	o.mu.Lock()
-	o.sock, o.pending, o.done, o.result, o.bytes = s, true, false, nil, 0
+	o.pending, o.done, o.result, o.bytes = true, false, nil, 0
 	o.mu.Unlock()
 }
 

@@ -54,7 +54,7 @@ type secArgs struct {
 // functions do on an overlapped socket (ruling R7); a non-overlapped socket ignores it.
 func completeAtOnce(c *call, bytes int) {
 	if c.ov != nil && c.s.has(bitOverlapped) {
-		c.ov.start(c.s)
+		c.ov.start()
 		c.ov.complete(nil, uint32(bytes))
 	}
 }

@@ -82,7 +82,7 @@ func setSecurityEffect(c *call) error {
 	s.set(bitSecured, true)
 	s.set(bitExclusive, true)
 	if c.ov != nil && s.has(bitOverlapped) {
-		c.ov.start(s)
+		c.ov.start()
 		c.ov.complete(nil, 0)
 	}
 	return nil
