@@ -61,12 +61,7 @@ var chainBind = chain("bind", ruleNotInitialised, ruleNotSocket, ruleBindUnix, r
 
 // Bind is bind(s, name, namelen). name nil is a NULL pointer.
 func (t *Thread) Bind(h Handle, name []byte, namelen int32) error {
-	c := t.begin("bind")
-	defer t.end(c)
-	c.lookup(h)
-	c.setBuf(name, int64(namelen))
-	c.decodeAddr()
-	return t.run(c, chainBind, bindEffect)
+	return t.addrCall("bind", chainBind, bindEffect, h, name, namelen)
 }
 
 // BindAddr is Bind with a Go address.

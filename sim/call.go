@@ -72,6 +72,16 @@ func (c *call) decodeAddr() {
 	}
 }
 
+// addrCall is the shape of the calls that take one socket and a (name, namelen) address.
+func (t *Thread) addrCall(fn string, rules []*Rule, effect func(*call) error, h Handle, name []byte, namelen int32) error {
+	c := t.begin(fn)
+	defer t.end(c)
+	c.lookup(h)
+	c.setBuf(name, int64(namelen))
+	c.decodeAddr()
+	return t.run(c, rules, effect)
+}
+
 // run is the common shape (the caller defers t.end) of a socket call: look the handle up, check the chain, and on success
 // apply the effect. It returns the failing rule's error or the effect's.
 func (t *Thread) run(c *call, rules []*Rule, effect func(*call) error) error {

@@ -161,12 +161,7 @@ var (
 
 // Connect is connect(s, name, namelen).
 func (t *Thread) Connect(h Handle, name []byte, namelen int32) error {
-	c := t.begin("connect")
-	defer t.end(c)
-	c.lookup(h)
-	c.setBuf(name, int64(namelen))
-	c.decodeAddr()
-	return t.run(c, chainConnect, connectEffect)
+	return t.addrCall("connect", chainConnect, connectEffect, h, name, namelen)
 }
 
 // ConnectAddr is Connect with a Go address.
@@ -178,12 +173,7 @@ func (t *Thread) ConnectAddr(h Handle, a sockaddr.Addr) error {
 // WSAConnect is WSAConnect(s, name, namelen, NULL, NULL, NULL, NULL): the caller and callee data
 // and QoS arguments are not modelled (TCP/IP ignores them).
 func (t *Thread) WSAConnect(h Handle, name []byte, namelen int32) error {
-	c := t.begin("WSAConnect")
-	defer t.end(c)
-	c.lookup(h)
-	c.setBuf(name, int64(namelen))
-	c.decodeAddr()
-	return t.run(c, chainWSAConnect, connectEffect)
+	return t.addrCall("WSAConnect", chainWSAConnect, connectEffect, h, name, namelen)
 }
 
 // ConnectEx is the ConnectEx extension function (no send buffer). It returns the CONNECTEX-PENDING
