@@ -75,8 +75,22 @@ func (a *App) Initialised() bool { return a.startups.Load() > 0 }
 // Sockets returns the application's open socket handles in ascending order.
 func (a *App) Sockets() []Handle { return a.handles.all() }
 
-func (a *App) newHandle() Handle {
-	return Handle(firstHandle + 4*(a.next.Add(1)-1))
+// handleBlock is how many handles a thread takes from its application at a time: threads
+// making sockets concurrently then touch the application's counter once per block, not once
+// per socket. A single thread still numbers its sockets 0x100, 0x104, … in order.
+const handleBlock = 64
+
+// newHandle gives the thread's next handle, taking a new block from the application when the
+// thread's is used up.
+func (t *Thread) newHandle() Handle {
+	if t.nextHandle == t.blockEnd {
+		start := (t.app.next.Add(1) - 1) * handleBlock
+		t.nextHandle = Handle(firstHandle + 4*start)
+		t.blockEnd = t.nextHandle + 4*handleBlock
+	}
+	h := t.nextHandle
+	t.nextHandle += 4
+	return h
 }
 
 // handleTable maps handles to sockets. It is sharded so that calls on different sockets from
@@ -87,9 +101,12 @@ type handleTable struct {
 
 const handleShards = 64
 
+// handleShard is padded to a cache line, so that goroutines using neighbouring shards do not
+// invalidate each other's lock.
 type handleShard struct {
 	mu sync.RWMutex
 	m  map[Handle]*Socket
+	_  [64 - 32]byte
 }
 
 func (t *handleTable) init() {
@@ -147,6 +164,10 @@ type Thread struct {
 	id   int
 	busy atomic.Bool
 	c    call
+
+	// nextHandle and blockEnd are the thread's block of handles (see handleBlock), used by
+	// the thread's own calls only.
+	nextHandle, blockEnd Handle
 }
 
 // App returns the thread's application.

@@ -464,7 +464,7 @@ func acceptEffect(c *call) error {
 	// listener now, not when the handshake completed.
 	srv.bits = l.bits &^ (bitImplicit | bitShutSend | bitShutRecv | bitReset | bitViaConnectEx)
 	srv.settings = l.settings
-	srv.handle = srv.app.newHandle()
+	srv.handle = c.t.newHandle()
 	srv.app.handles.put(srv.handle, srv)
 	c.outHandle, c.outAddr = srv.handle, srv.peer
 	c.deliveredTo = srv

@@ -232,7 +232,7 @@ func (t *Thread) Socket(af, typ, proto int32) (Handle, error) {
 }
 
 func socketEffect(c *call) error {
-	h, err := c.app.newSocket(c.af, c.typ, c.proto, c.flags&WSA_FLAG_OVERLAPPED != 0)
+	h, err := c.app.newSocket(c.t, c.af, c.typ, c.proto, c.flags&WSA_FLAG_OVERLAPPED != 0)
 	c.outHandle = h
 	return err
 }
@@ -249,7 +249,7 @@ func (t *Thread) WSASocket(af, typ, proto int32, flags uint32) (Handle, error) {
 	return c.outHandle, nil
 }
 
-func (a *App) newSocket(af, typ, proto int32, overlapped bool) (Handle, error) {
+func (a *App) newSocket(t *Thread, af, typ, proto int32, overlapped bool) (Handle, error) {
 	if !a.host.reserveSocket() {
 		return INVALID_SOCKET, ruleSocketLimit.err
 	}
@@ -262,7 +262,7 @@ func (a *App) newSocket(af, typ, proto int32, overlapped bool) (Handle, error) {
 	s.set(bitOverlapped, overlapped)
 	// IPV6_V6ONLY reads 1 on a new socket of either IP family (Wine sock.c test_ipv6only).
 	s.set(bitV6Only, true)
-	s.handle = a.newHandle()
+	s.handle = t.newHandle()
 	a.handles.put(s.handle, s)
 	return s.handle, nil
 }

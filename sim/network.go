@@ -251,16 +251,14 @@ func (h *Host) newApp(name, user string, admin bool) *App {
 // OpenSockets counts the sockets open on the host.
 func (h *Host) OpenSockets() int64 { return h.open.Load() }
 
+// reserveSocket counts a new socket if the host has room: one atomic add, undone when it went
+// over the limit, rather than a load and compare-and-swap loop that threads would retry.
 func (h *Host) reserveSocket() bool {
-	for {
-		n := h.open.Load()
-		if n >= h.maxSockets {
-			return false
-		}
-		if h.open.CompareAndSwap(n, n+1) {
-			return true
-		}
+	if h.open.Add(1) > h.maxSockets {
+		h.open.Add(-1)
+		return false
 	}
+	return true
 }
 
 func (h *Host) releaseSocket() { h.open.Add(-1) }

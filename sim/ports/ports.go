@@ -212,14 +212,14 @@ const nShards = 64
 type shard struct {
 	mu sync.RWMutex
 	m  map[uint32][]slot
-	_  [64 - 32]byte
+	n  int // reservations in this shard; a per-shard count keeps Bind off a shared counter
+	_  [64 - 40]byte
 }
 
 // Table is a host's port reservations. It is safe for concurrent use; the zero Table is not
 // usable, create one with NewTable.
 type Table struct {
 	shards      [nShards]shard
-	n           atomic.Int64
 	cursor      [2]atomic.Uint64 // ephemeral allocation counters, TCP and UDP
 	first, last uint16
 	hold        bool
@@ -315,7 +315,7 @@ func (t *Table) Bind(r Request) (*Entry, errors.Errno) {
 		}
 	}
 	sh.put(k, append(list, s))
-	t.n.Add(1)
+	sh.n++
 	return e, 0
 }
 
@@ -342,7 +342,7 @@ func (t *Table) bindEphemeral(s *slot) (*Entry, errors.Errno) {
 		if len(sh.m[k]) == 0 {
 			e.addr.Port = port
 			sh.put(k, []slot{*s})
-			t.n.Add(1)
+			sh.n++
 			sh.mu.Unlock()
 			if i > 0 {
 				cur.Add(i)
@@ -384,7 +384,7 @@ func (t *Table) remove(sh *shard, k uint32, list []slot, i int) {
 	} else {
 		sh.m[k] = list
 	}
-	t.n.Add(-1)
+	sh.n--
 }
 
 // Release gives the reservation back, as closesocket does. It is idempotent and ignores nil
@@ -522,5 +522,12 @@ func (t *Table) Len() int {
 	if t == nil {
 		return 0
 	}
-	return int(t.n.Load())
+	n := 0
+	for i := range t.shards {
+		sh := &t.shards[i]
+		sh.mu.RLock()
+		n += sh.n
+		sh.mu.RUnlock()
+	}
+	return n
 }
