@@ -86,6 +86,9 @@ func (t *Thread) addrCall(fn string, rules []*Rule, effect func(*call) error, h 
 // apply the effect. It returns the failing rule's error or the effect's.
 func (t *Thread) run(c *call, rules []*Rule, effect func(*call) error) error {
 	err := c.check(rules)
+	if err == nil {
+		err = t.app.host.net.injected(c)
+	}
 	if err == nil && effect != nil {
 		err = effect(c)
 	}

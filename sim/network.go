@@ -23,6 +23,9 @@ type Network struct {
 	pendingMu sync.Mutex
 	pending   []*connectAttempt
 
+	faultMu sync.Mutex
+	faults  faultList
+
 	// tracer is read on every call; an atomic pointer keeps the untraced path free of locks.
 	tracer  atomic.Pointer[Tracer]
 	seq     uint64
