@@ -92,17 +92,16 @@ func BenchmarkSimParallel(b *testing.B) {
 	host := sim.NewNetwork().MustAddHost("h")
 	app := host.App()
 	b.ReportAllocs()
+	any := sockaddr.Inet4(127, 0, 0, 1, 0).Encode()
 	b.RunParallel(func(pb *testing.PB) {
 		th := app.NewThread()
-		i := 0
 		for pb.Next() {
-			i++
 			s, err := th.Socket(sim.AF_INET, sim.SOCK_DGRAM, 0)
 			if err != nil {
 				b.Error(err)
 				return
 			}
-			if err := th.BindAddr(s, sockaddr.Inet4(127, 0, 0, 1, 0)); err != nil {
+			if err := th.Bind(s, any, int32(len(any))); err != nil {
 				b.Error(err)
 				return
 			}
