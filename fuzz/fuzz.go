@@ -16,6 +16,7 @@ package fuzz
 import (
 	"fmt"
 	"math/rand/v2"
+	"strconv"
 	"strings"
 
 	"github.com/wsssim/wsssim/scenario"
@@ -50,110 +51,171 @@ var (
 	secureArg = []string{"", "", "flags=GUARANTEE_ENCRYPTION", "protocol=IPSEC flags=ALLOW_INSECURE", "flags=0x80", "protocol=INVALID", "settings=NULL len=3", "protocol=IPSEC user=bob domain=CORP password=hunter2"}
 )
 
+// joined caches "ADDR:PORT" for every address and port the generator draws, so that drawing one
+// costs no allocation: bound[host][i][j] is addrsOf[host][i]:ports[j], target[i][j] is
+// targets[i]:ports[1+j].
+var joined = func() (j struct {
+	bound  map[string][][]string
+	target [][]string
+}) {
+	table := func(addrs, ports []string) [][]string {
+		out := make([][]string, len(addrs))
+		for i, a := range addrs {
+			for _, p := range ports {
+				out[i] = append(out[i], a+":"+p)
+			}
+		}
+		return out
+	}
+	j.bound = map[string][][]string{}
+	for h, addrs := range addrsOf {
+		j.bound[h] = table(addrs, ports)
+	}
+	j.target = table(targets, ports[1:])
+	return j
+}()
+
 // generator writes random statements, keeping track of the variables each application has
-// bound so that every program parses.
+// bound so that every program parses. It writes each statement twice over: as a line of the
+// program's text, and as the scenario.Stmt that parsing the line gives (see line), so that Check
+// runs it without formatting and parsing text.
 type generator struct {
 	r    *rand.Rand
-	vars map[string][]string // per application
+	vars [][]string // per application, as apps lists them
 	next int
+	line line
 }
 
 func newGenerator(seed uint64) *generator {
-	return &generator{r: rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)), vars: map[string][]string{}}
+	return &generator{r: rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)), vars: make([][]string, len(apps))}
 }
 
 func (g *generator) pick(list []string) string { return list[g.r.IntN(len(list))] }
 
-// socketVar returns a variable of the application, or "" if it has none.
-func (g *generator) socketVar(who string) string {
-	vs := g.vars[who]
+// socketVar returns a variable of application apps[app], or "" if it has none.
+func (g *generator) socketVar(app int) string {
+	vs := g.vars[app]
 	if len(vs) == 0 {
 		return ""
 	}
 	return vs[g.r.IntN(len(vs))]
 }
 
-func (g *generator) newVar(who string) string {
+func (g *generator) newVar(app int) string {
 	g.next++
-	v := fmt.Sprintf("s%d", g.next)
-	g.vars[who] = append(g.vars[who], v)
+	v := "s" + strconv.Itoa(g.next)
+	g.vars[app] = append(g.vars[app], v)
 	return v
 }
 
+// addr is an address of who's host and a port (the address drawn first, as pick(addrs) + ":" +
+// pick(ports) would).
 func (g *generator) addr(who string) string {
-	return g.pick(addrsOf[hostOf(who)]) + ":" + g.pick(ports)
+	t := joined.bound[hostOf(who)]
+	i := g.r.IntN(len(t))
+	return t[i][g.r.IntN(len(t[i]))]
 }
 
 func (g *generator) target() string {
-	return g.pick(targets) + ":" + g.pick(ports[1:])
+	i := g.r.IntN(len(joined.target))
+	return joined.target[i][g.r.IntN(len(joined.target[i]))]
 }
 
-// statement returns one random statement line. Every expectation is "ok|error": the fuzzer
-// judges results with its invariants, not with expectations.
-func (g *generator) statement() string {
-	who := g.pick(apps)
-	v := g.socketVar(who)
+// statement writes one random statement. Every expectation is "ok|error": the fuzzer judges
+// results with its invariants, not with expectations.
+func (g *generator) statement() {
+	b := &g.line
+	app := g.r.IntN(len(apps)) // as pick(apps) draws
+	who := apps[app]
+	v := g.socketVar(app)
 	n := g.r.IntN(100)
 	if v == "" || n < 14 {
 		call := "socket"
 		if g.r.IntN(2) == 0 {
 			call = "WSASocket"
 		}
-		line := fmt.Sprintf("%s: %s = %s %s %s 0", who, g.newVar(who), call, g.pick(families), g.pick(types))
+		b.who(who)
+		b.assign(g.newVar(app))
+		b.call(call)
+		b.word(g.pick(families))
+		b.word(g.pick(types))
+		b.word("0")
 		if call == "WSASocket" && g.r.IntN(2) == 0 {
-			line += " WSA_FLAG_OVERLAPPED"
+			b.word("WSA_FLAG_OVERLAPPED")
 		}
-		return line + " => ok|error"
+		b.expectAny()
+		return
 	}
-	var body string
+	if n >= 95 && n < 97 {
+		b.call("settle") // no WHO: it acts on the whole network
+		return
+	}
+	b.who(who)
 	switch {
 	case n < 24:
-		body = fmt.Sprintf("setsockopt %s %s %d", v, g.pick(boolOpts), g.r.IntN(2))
+		b.call("setsockopt", v)
+		b.words(g.pick(boolOpts))
+		b.word(strconv.Itoa(g.r.IntN(2)))
 	case n < 36:
-		body = fmt.Sprintf("bind %s %s", v, g.addr(who))
+		b.call("bind", v)
+		b.word(g.addr(who))
 	case n < 42:
-		body = fmt.Sprintf("listen %s 5", v)
+		b.call("listen", v)
+		b.word("5")
 	case n < 52:
-		body = fmt.Sprintf("connect %s %s", v, g.target())
+		b.call("connect", v)
+		b.word(g.target())
 	case n < 55:
-		body = fmt.Sprintf("ConnectEx %s %s", v, g.target())
+		b.call("ConnectEx", v)
+		b.word(g.target())
 	case n < 57:
-		body = fmt.Sprintf("ioctlsocket %s FIONBIO 1", v)
+		b.call("ioctlsocket", v)
+		b.word("FIONBIO")
+		b.word("1")
 	case n < 63:
-		return fmt.Sprintf("%s: %s = accept %s => ok|error", who, g.newVar(who), v)
+		b.assign(g.newVar(app))
+		b.call("accept", v)
 	case n < 71:
-		body = fmt.Sprintf("sendto %s %s", v, g.target())
+		b.call("sendto", v)
+		b.word(g.target())
 	case n < 74:
-		body = fmt.Sprintf("getsockname %s", v)
+		b.call("getsockname", v)
 	case n < 76:
-		body = fmt.Sprintf("getpeername %s", v)
+		b.call("getpeername", v)
 	case n < 78:
-		body = fmt.Sprintf("shutdown %s SD_BOTH", v)
+		b.call("shutdown", v)
+		b.word("SD_BOTH")
 	case n < 86:
-		body = fmt.Sprintf("closesocket %s", v)
+		b.call("closesocket", v)
 	case n < 91:
-		body = strings.TrimSpace(fmt.Sprintf("WSASetSocketSecurity %s %s", v, g.pick(secureArg)))
+		b.call("WSASetSocketSecurity", v)
+		b.words(g.pick(secureArg))
 	case n < 92:
-		body = fmt.Sprintf("WSAIoctl %s SIO_SET_SECURITY", v)
+		b.call("WSAIoctl", v)
+		b.word("SIO_SET_SECURITY")
 	case n < 93:
-		body = fmt.Sprintf("WSAQuerySocketSecurity %s %s", v, g.pick([]string{"", "template=NULL", "peer=" + g.target(), "infolen=8"}))
+		b.call("WSAQuerySocketSecurity", v)
+		b.optional(g.pick([]string{"", "template=NULL", "peer=" + g.target(), "infolen=8"}))
 	case n < 94:
-		body = fmt.Sprintf("WSASetSocketPeerTargetName %s name=%q %s", v, "host/b.corp", g.pick([]string{"", "peer=" + g.target(), "peer=0.0.0.0:0"}))
+		b.call("WSASetSocketPeerTargetName", v)
+		b.quoted("name", "host/b.corp")
+		b.optional(g.pick([]string{"", "peer=" + g.target(), "peer=0.0.0.0:0"}))
 	case n < 95:
-		body = fmt.Sprintf("WSAImpersonateSocketPeer %s", v)
-	case n < 97:
-		return "settle"
+		b.call("WSAImpersonateSocketPeer", v)
 	case n < 98:
-		body = "WSACleanup"
+		b.call("WSACleanup")
 	default:
-		body = "WSAStartup"
+		b.call("WSAStartup")
 	}
-	return who + ": " + body + " => ok|error"
+	b.expectAny()
 }
 
 // Program is a generated scenario: the world header and its statements.
 type Program struct {
 	Lines []string
+	// stmts are Lines as Parse reads them, statement i on line headerLines+i+1; Generate fills
+	// them, and Check uses them for as long as they still match Lines.
+	stmts []*scenario.Stmt
 }
 
 // Text is the program as a .wss file.
@@ -164,12 +226,58 @@ func (p Program) Text() string {
 // Generate makes a program of n statements from a seed. The same seed gives the same program.
 func Generate(seed uint64, n int) Program {
 	g := newGenerator(seed)
-	p := Program{Lines: make([]string, 0, n)}
+	b := &g.line
+	b.text = make([]byte, 0, 48*n) // lines average under 40 bytes
+	p := Program{Lines: make([]string, n), stmts: make([]*scenario.Stmt, n)}
+	ends := make([]int, n)
+	var block []scenario.Stmt // statements come in blocks small enough for the allocator's fast path
 	for i := 0; i < n; i++ {
-		p.Lines = append(p.Lines, g.statement())
+		if len(block) == 0 {
+			block = make([]scenario.Stmt, min(n-i, 64))
+		}
+		p.stmts[i], block = &block[0], block[1:]
+		b.start(p.stmts[i], headerLines+i+1)
+		g.statement()
+		b.end()
+		ends[i] = len(b.text)
+		b.text = append(b.text, '\n')
+	}
+	// One string holds every line; each statement's text is its line.
+	all := string(b.text)
+	for i, start := 0, 0; i < n; i++ {
+		p.Lines[i] = all[start:ends[i]]
+		p.stmts[i].Text = p.Lines[i]
+		start = ends[i] + 1
 	}
 	return p
 }
+
+// script returns the program as a scenario: built from the statements Generate made when they
+// still match Lines (each is its line parsed), else parsed from Text.
+func (p Program) script() (*scenario.Script, error) {
+	if len(p.stmts) != len(p.Lines) {
+		return scenario.Parse(fileName, []byte(p.Text()))
+	}
+	for i, st := range p.stmts {
+		if st.Text != p.Lines[i] {
+			return scenario.Parse(fileName, []byte(p.Text()))
+		}
+	}
+	return &scenario.Script{Name: fileName, Hosts: declared.Hosts, Apps: declared.Apps, Stmts: p.stmts}, nil
+}
+
+// fileName is the name programs run under; messages and positions start with it.
+const fileName = "fuzz.wss"
+
+// declared is the header parsed: the hosts and applications of every program, shared (read
+// only) by the scripts Check builds.
+var declared = func() *scenario.Script {
+	s, err := scenario.Parse(fileName, []byte(header))
+	if err != nil {
+		panic("fuzz: the header does not parse: " + err.Error())
+	}
+	return s
+}()
 
 // Violation is a broken invariant: which one, at which statement, and how.
 type Violation struct {
@@ -194,23 +302,19 @@ func Check(p Program) (v *Violation, calls int) {
 			v = &Violation{Invariant: "panic", Detail: fmt.Sprint(r)}
 		}
 	}()
-	script, err := scenario.Parse("fuzz.wss", []byte(p.Text()))
+	script, err := p.script()
 	if err != nil {
 		return &Violation{Invariant: "script", Detail: err.Error()}, 0
 	}
 	c := newChecker()
 	backend := &tracedBackend{tracer: c}
-	res := scenario.Run(script, backend, scenario.Options{Trace: c})
+	res := scenario.Run(script, backend, scenario.Options{OnStep: c.step})
 	if res.Err != nil {
 		return &Violation{Invariant: "script", Detail: res.Err.Error()}, 0
 	}
-	if c.violation != nil {
-		// Events arrive in statement order; map the event back to its statement's line.
-		if c.violationEvent < len(c.lines) {
-			c.violation.Line = c.lines[c.violationEvent]
-			if i := c.violation.Line - headerLines - 1; i >= 0 && i < len(p.Lines) {
-				c.violation.Stmt = p.Lines[i]
-			}
+	if c.violation != nil && c.violation.Line > 0 {
+		if i := c.violation.Line - headerLines - 1; i >= 0 && i < len(p.Lines) {
+			c.violation.Stmt = p.Lines[i]
 		}
 	}
 	return c.violation, c.events
@@ -232,4 +336,4 @@ func (b *tracedBackend) Open(s *scenario.Script) (scenario.World, error) {
 	return w, nil
 }
 
-var _ sim.Tracer = (*checker)(nil)
+var _ sim.StructuredTracer = (*checker)(nil)

@@ -1,10 +1,9 @@
 package fuzz
 
 import (
-	"bytes"
 	"fmt"
 	"net/netip"
-	"strconv"
+	"sync"
 
 	"github.com/wsssim/wsssim/scenario"
 	"github.com/wsssim/wsssim/sim"
@@ -44,8 +43,6 @@ type checker struct {
 	inits   map[string]int
 
 	events         int
-	lines          []int // statement line of each event, filled when the statement's trace line arrives
-	pending        int   // events not yet given a line
 	violation      *Violation
 	violationEvent int
 }
@@ -58,23 +55,16 @@ func newChecker() *checker {
 	return c
 }
 
-// Write receives the engine's trace lines ("fuzz.wss:LINE: ..."), which come after the events of
-// their statement.
-func (c *checker) Write(p []byte) (int, error) {
-	for _, line := range bytes.Split(p, []byte("\n")) {
-		parts := bytes.SplitN(line, []byte(":"), 3)
-		if len(parts) < 3 {
-			continue
-		}
-		n, err := strconv.Atoi(string(parts[1]))
-		if err != nil {
-			continue
-		}
-		for len(c.lines) < c.events {
-			c.lines = append(c.lines, n)
-		}
+// StructuredOnly marks the checker as a sim.StructuredTracer: it reads the events' fields, never
+// their text, so the simulator need not format it.
+func (*checker) StructuredOnly() {}
+
+// step is told of each statement once it has run (scenario.Options.OnStep): the events since
+// the previous statement are its calls, so a violation among them is on its line.
+func (c *checker) step(s scenario.Step) {
+	if c.violation != nil && c.violation.Line == 0 && c.violationEvent < c.events {
+		c.violation.Line = s.Stmt.Pos.Line
 	}
-	return len(p), nil
 }
 
 func (c *checker) fail(invariant, format string, args ...any) {
@@ -82,16 +72,6 @@ func (c *checker) fail(invariant, format string, args ...any) {
 		c.violation = &Violation{Invariant: invariant, Detail: fmt.Sprintf(format, args...)}
 		c.violationEvent = c.events - 1
 	}
-}
-
-func (c *checker) sock(app string, h sim.Handle) *sockState {
-	k := sockKey{app, h}
-	s := c.socks[k]
-	if s == nil {
-		s = &sockState{}
-		c.socks[k] = s
-	}
-	return s
 }
 
 // host returns the host a destination address belongs to, seen from host from.
@@ -121,8 +101,10 @@ func (c *checker) Event(e sim.Event) {
 		return
 	}
 	ok := e.Code == 0
+	k := sockKey{e.App, e.Handle}
+	s := c.socks[k] // nil for a handle no call has made
 	c.checkRule(e)
-	c.checkClosed(e)
+	c.checkClosed(e, s)
 
 	switch e.Func {
 	case "WSAStartup":
@@ -134,9 +116,9 @@ func (c *checker) Event(e sim.Event) {
 		if ok {
 			c.inits[e.App]--
 			if c.inits[e.App] == 0 {
-				for k, s := range c.socks {
-					if k.app == e.App {
-						c.release(k, s)
+				for sk, ss := range c.socks {
+					if sk.app == e.App {
+						c.release(sk, ss)
 					}
 				}
 			}
@@ -149,8 +131,14 @@ func (c *checker) Event(e sim.Event) {
 			ns.placed = true
 		}
 		c.socks[sockKey{e.App, e.NewHandle}] = ns
+		if e.NewHandle == e.Handle {
+			s = ns
+		}
 	}
-	s := c.sock(e.App, e.Handle)
+	if s == nil {
+		s = &sockState{}
+		c.socks[k] = s
+	}
 	host := hostOf(e.App)
 	switch e.Func {
 	case "setsockopt":
@@ -179,7 +167,7 @@ func (c *checker) Event(e sim.Event) {
 		if e.Func == "bind" && ok && s.exclOpt && !e.Local.IsWildcard() {
 			s.exclusive, s.holding = true, true
 			s.holds = key(host, e.SockType, e.Local)
-			c.holders[s.holds] = sockKey{e.App, e.Handle}
+			c.holders[s.holds] = k
 		}
 		if e.DeliveredTo != "" && (e.Func == "connect" || e.Func == "WSAConnect" || e.Func == "ConnectEx" || e.Func == "sendto") {
 			dst := key(c.host(host, e.Addr), e.SockType, e.Addr)
@@ -190,7 +178,7 @@ func (c *checker) Event(e sim.Event) {
 		}
 	case "closesocket":
 		if ok {
-			c.release(sockKey{e.App, e.Handle}, s)
+			c.release(k, s)
 		}
 	}
 }
@@ -216,7 +204,7 @@ func (c *checker) checkRule(e sim.Event) {
 		c.fail("rule-table", "%s returned %s under rule %s, whose code is %s", e.Func, e.Code.Name(), e.Rule.ID, e.Rule.Code.Name())
 		return
 	}
-	for _, r := range sim.RulesFor(e.Func) {
+	for _, r := range rulesFor(e.Func) {
 		if r == e.Rule {
 			return
 		}
@@ -224,14 +212,27 @@ func (c *checker) checkRule(e sim.Event) {
 	c.fail("rule-table", "%s failed under rule %s, which the table does not list for %s", e.Func, e.Rule.ID, e.Func)
 }
 
-// checkClosed: once closed, a handle is not a socket.
-func (c *checker) checkClosed(e sim.Event) {
+// listed caches sim.RulesFor, which copies the rule table's list on every call (the table is
+// fixed once package sim is initialised): function name → []*sim.Rule.
+var listed sync.Map
+
+func rulesFor(fn string) []*sim.Rule {
+	if l, ok := listed.Load(fn); ok {
+		return l.([]*sim.Rule)
+	}
+	l := sim.RulesFor(fn)
+	listed.Store(fn, l)
+	return l
+}
+
+// checkClosed: once closed, a handle is not a socket. s is what the checker knows of the
+// call's handle (nil: nothing).
+func (c *checker) checkClosed(e sim.Event, s *sockState) {
 	switch e.Func {
 	case "socket", "WSASocket", "WSAStartup", "WSACleanup":
 		return
 	}
-	s, known := c.socks[sockKey{e.App, e.Handle}]
-	if !known || !s.closed || c.inits[e.App] <= 0 {
+	if s == nil || !s.closed || c.inits[e.App] <= 0 {
 		return
 	}
 	if e.Rule == nil || e.Rule.ID != "GEN-NOTSOCK" {

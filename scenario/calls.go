@@ -30,6 +30,26 @@ type execCtx struct {
 	api   socket.API
 	env   *appEnv
 	world World
+	// scratch backs the buffers of calls that are done with them when they return; the run
+	// reuses it from line to line (see buf).
+	scratch []byte
+	// n is what a call's int32 length pointer points at (getsockopt's optlen, accept's
+	// addrlen …), so that passing one does not allocate.
+	n int32
+}
+
+// buf returns n zeroed bytes (never nil, which would pass NULL) for an argument or result of
+// the line's call, valid until the next line runs. Only calls that are done with their buffers
+// when they return may use it: an overlapped call's buffers are its own.
+func (x *execCtx) buf(n int) []byte {
+	if x.scratch == nil || cap(x.scratch)-len(x.scratch) < n {
+		x.scratch = make([]byte, 0, max(2*cap(x.scratch), n, 512)) // earlier slices keep the old array
+	}
+	end := len(x.scratch) + n
+	b := x.scratch[len(x.scratch):end:end]
+	x.scratch = x.scratch[:end]
+	clear(b)
+	return b
 }
 
 // appEnv is one application's scenario state: its socket variables and OVERLAPPEDs.
@@ -39,8 +59,10 @@ type appEnv struct {
 	sockOvs map[socket.Handle]*socket.Overlapped
 }
 
+// newAppEnv makes an application's state. The OVERLAPPED maps are made on first use (see
+// ovRef.resolve): most scripts never pass one.
 func newAppEnv() *appEnv {
-	return &appEnv{vars: map[string]socket.Handle{}, ovs: map[string]*socket.Overlapped{}, sockOvs: map[socket.Handle]*socket.Overlapped{}}
+	return &appEnv{vars: map[string]socket.Handle{}}
 }
 
 // ipsecKeys make WSASetSocketSecurity's buffer a SOCKET_SECURITY_SETTINGS_IPSEC.
@@ -95,6 +117,7 @@ func init() {
 	for _, c := range callList {
 		callSpecs[c.name] = c
 	}
+	reserveNames()
 }
 
 func callNames() []string {
@@ -207,7 +230,8 @@ func compileSetsockopt(r *reader) action {
 		var b []byte
 		def := 0
 		if !null {
-			b = binary.LittleEndian.AppendUint32(nil, val)
+			b = x.buf(4)
+			binary.LittleEndian.PutUint32(b, val)
 			def = 4
 		}
 		return outcome{err: x.api.Setsockopt(s.resolve(x.env), level, opt, b, n.or(def))}
@@ -223,12 +247,12 @@ func compileGetsockopt(r *reader) action {
 	return func(x *execCtx) outcome {
 		var b []byte
 		if !optvalNull {
-			b = make([]byte, outSize(4, n))
+			b = x.buf(outSize(4, n))
 		}
 		var lp *int32
 		if !n.null {
-			v := n.or(4)
-			lp = &v
+			x.n = n.or(4)
+			lp = &x.n
 		}
 		o := outcome{err: x.api.Getsockopt(s.resolve(x.env), level, opt, b, lp)}
 		if o.err == nil && lp != nil {
@@ -283,8 +307,13 @@ func compileAddrCall(r *reader) action {
 	return func(x *execCtx) outcome {
 		h := s.resolve(x.env)
 		var b []byte
-		if !addr.null {
-			b = append([]byte(nil), addr.buf...)
+		switch {
+		case addr.null:
+		case fn == "ConnectEx":
+			b = addr.clone() // the overlapped connect's own copy
+		default:
+			b = x.buf(addr.n) // a copy: the call may not write to the line's address
+			addr.putInto(b)
 		}
 		l := n.or(len(b))
 		var err error
@@ -336,17 +365,17 @@ func compileAccept(r *reader) action {
 	return func(x *execCtx) outcome {
 		var b []byte
 		if !addrNull {
-			b = make([]byte, outSize(sockaddr.SizeofSockaddrStorage, n))
+			b = x.buf(outSize(sockaddr.SizeofSockaddrStorage, n))
 		}
 		var lp *int32
 		switch {
 		case n.null:
 		case n.set:
-			v := n.v
-			lp = &v
+			x.n = n.v
+			lp = &x.n
 		case !addrNull:
-			v := int32(len(b))
-			lp = &v
+			x.n = int32(len(b))
+			lp = &x.n
 		}
 		h, err := x.api.Accept(s.resolve(x.env), b, lp)
 		o := outcome{err: err, handle: h, hasHandle: true}
@@ -392,11 +421,13 @@ func compileSendto(r *reader) action {
 	return func(x *execCtx) outcome {
 		var buf []byte
 		if !dataNull {
-			buf = append(make([]byte, 0, len(data)), data...)
+			buf = x.buf(len(data))
+			copy(buf, data)
 		}
 		var to []byte
 		if !addr.null {
-			to = append([]byte(nil), addr.buf...)
+			to = x.buf(addr.n)
+			addr.putInto(to)
 		}
 		sent, err := x.api.Sendto(s.resolve(x.env), buf, flags, to, n.or(len(to)))
 		o := outcome{err: err}
@@ -415,12 +446,12 @@ func compileName(r *reader) action {
 	return func(x *execCtx) outcome {
 		var b []byte
 		if !nameNull {
-			b = make([]byte, outSize(sockaddr.SizeofSockaddrStorage, n))
+			b = x.buf(outSize(sockaddr.SizeofSockaddrStorage, n))
 		}
 		var lp *int32
 		if !n.null {
-			v := n.or(sockaddr.SizeofSockaddrStorage)
-			lp = &v
+			x.n = n.or(sockaddr.SizeofSockaddrStorage)
+			lp = &x.n
 		}
 		h := s.resolve(x.env)
 		var err error
@@ -480,8 +511,9 @@ func compileSetSecurity(r *reader) action {
 			return outcome{err: x.api.WSASetSocketSecurity(h, nil, uint32(n.or(0)), ov.resolve(x.env, h))}
 		}
 	}
+	settings := st // only this closure captures the (large) structure, so only this path allocates it
 	return func(x *execCtx) outcome {
-		buf := st.encode()
+		buf := settings.encode()
 		h := s.resolve(x.env)
 		o := ov.resolve(x.env, h)
 		err := x.api.WSASetSocketSecurity(h, buf, uint32(n.or(len(buf))), o)

@@ -17,12 +17,20 @@ const localHost = "local"
 type op struct {
 	st     *Stmt
 	app    string // "host" or "host/app"; "" for a pseudo-statement
+	appIdx int    // app's index in compiled.apps
 	spec   *callSpec
 	run    action
 	checks []check
 	// failChecks: the checks also hold for a failed call (they name values the call returns
 	// even when it fails, such as the size a too-small WSAQuerySocketSecurity reports).
 	failChecks bool
+}
+
+// compiled is a checked script: its statements ready to run, and the applications they name,
+// numbered so that a run keeps each one's state in a slice rather than a map.
+type compiled struct {
+	ops  []op
+	apps []string
 }
 
 // action performs a call on one application.
@@ -55,32 +63,41 @@ type analyzer struct {
 	s    *Script
 	errs *errSink
 
-	hosts      map[string]*HostDecl
-	hostNames  []string
-	apps       map[string]*AppDecl // by label
-	appsOf     map[string][]string // host → app names
-	bound      map[string]map[string]bool
-	boundWhere map[string][]string
-	ops        []*op
+	hosts     map[string]*HostDecl
+	hostNames []string
+	apps      map[string]*AppDecl // by label
+	appsOf    map[string][]string // host → app names
+	// bound holds the variables applications have bound, each with the order of its first
+	// binding, so that a message can name the application that bound a name first.
+	bound  map[boundVar]int
+	r      reader // reset for each statement
+	keep   bool   // keep the compiled statements in out (Parse only checks)
+	out    compiled
+	appIdx map[string]int // index in out.apps
 }
 
-func newAnalyzer(s *Script, errs *errSink) *analyzer {
-	return &analyzer{
+func newAnalyzer(s *Script, errs *errSink, keep bool) *analyzer {
+	a := &analyzer{
 		s: s, errs: errs,
 		hosts: map[string]*HostDecl{}, apps: map[string]*AppDecl{}, appsOf: map[string][]string{},
-		bound: map[string]map[string]bool{}, boundWhere: map[string][]string{},
+		bound: map[boundVar]int{},
+		keep:  keep, appIdx: map[string]int{},
 	}
+	if keep {
+		a.out.ops = make([]op, 0, len(s.Stmts))
+	}
+	return a
 }
 
 // compile checks a Script and returns its statements ready to run.
-func compile(s *Script) ([]*op, error) {
+func compile(s *Script) (*compiled, error) {
 	errs := &errSink{file: s.Name}
-	a := newAnalyzer(s, errs)
+	a := newAnalyzer(s, errs, true)
 	a.run()
 	if l := errs.result(); l != nil {
 		return nil, l
 	}
-	return a.ops, nil
+	return &a.out, nil
 }
 
 func (a *analyzer) run() {
@@ -202,17 +219,43 @@ func (a *analyzer) who(st *Stmt) (string, bool) {
 	return st.Who, true
 }
 
+// boundVar is a socket variable of one application.
+type boundVar struct{ app, name string }
+
 func (a *analyzer) bind(app, v string) {
 	if v == "" || app == "" {
 		return
 	}
-	if a.bound[app] == nil {
-		a.bound[app] = map[string]bool{}
+	if _, ok := a.bound[boundVar{app, v}]; !ok {
+		a.bound[boundVar{app, v}] = len(a.bound)
 	}
-	if !a.bound[app][v] {
-		a.bound[app][v] = true
-		a.boundWhere[v] = append(a.boundWhere[v], app)
+}
+
+func (a *analyzer) isBound(app, v string) bool {
+	_, ok := a.bound[boundVar{app, v}]
+	return ok
+}
+
+// firstBinder is the application that bound the variable first, "" if none has.
+func (a *analyzer) firstBinder(v string) string {
+	app, first := "", -1
+	for k, order := range a.bound {
+		if k.name == v && (first < 0 || order < first) {
+			app, first = k.app, order
+		}
 	}
+	return app
+}
+
+// varsOf lists the variables the application has bound, in no particular order.
+func (a *analyzer) varsOf(app string) []string {
+	var out []string
+	for k := range a.bound {
+		if k.app == app {
+			out = append(out, k.name)
+		}
+	}
+	return out
 }
 
 func (a *analyzer) stmt(st *Stmt) {
@@ -244,24 +287,36 @@ func (a *analyzer) stmt(st *Stmt) {
 		a.errs.at(st.CallPos, "%s returns no SOCKET to assign to %s", st.Call, st.Var)
 		ok = false
 	}
-	r := newReader(a, st, app, spec)
+	r := &a.r
+	r.reset(a, st, app, spec)
 	run := spec.compile(r)
 	r.finish()
-	checks := a.expectation(st, spec)
-	if ok && !r.failed && checks != nil {
-		a.ops = append(a.ops, &op{st: st, app: app, spec: spec, run: run, checks: *checks,
+	checks, good := a.expectation(st, spec)
+	if ok && !r.failed && good && a.keep {
+		a.out.ops = append(a.out.ops, op{st: st, app: app, appIdx: a.appIndex(app), spec: spec, run: run, checks: checks,
 			failChecks: st.Expect.Given && (!st.Expect.OK || len(st.Expect.Codes) > 0 || st.Expect.AnyError)})
 	}
 	// Bind even when the line has errors, so that later uses are not reported as well.
 	a.bind(app, st.Var)
 }
 
-// expectation checks the "=> …" part; nil means it is wrong.
-func (a *analyzer) expectation(st *Stmt, spec *callSpec) *[]check {
+// appIndex numbers the applications in the order statements first name them.
+func (a *analyzer) appIndex(app string) int {
+	i, ok := a.appIdx[app]
+	if !ok {
+		i = len(a.out.apps)
+		a.appIdx[app] = i
+		a.out.apps = append(a.out.apps, app)
+	}
+	return i
+}
+
+// expectation checks the "=> …" part and compiles its value checks; good is false when it is
+// wrong.
+func (a *analyzer) expectation(st *Stmt, spec *callSpec) (checks []check, good bool) {
 	e := st.Expect
-	out := []check{}
 	if !e.Given {
-		return &out
+		return nil, true
 	}
 	bad := false
 	if !e.OK && len(e.Codes) == 0 && !e.AnyError {
@@ -274,12 +329,11 @@ func (a *analyzer) expectation(st *Stmt, spec *callSpec) *[]check {
 		for _, vc := range e.Checks {
 			if !containsString(spec.failChecks, vc.Key) {
 				a.errs.at(vc.Pos, "value checks need the call to succeed: write => ok %s=%s", vc.Key, vc.Value)
-				return nil
+				return nil, false
 			}
 		}
 	}
-	seen := map[string]bool{}
-	for _, vc := range e.Checks {
+	for i, vc := range e.Checks {
 		if !containsString(spec.checks, vc.Key) {
 			if len(spec.checks) == 0 {
 				a.errs.at(vc.Pos, "%s returns no values to check", st.Call)
@@ -289,24 +343,33 @@ func (a *analyzer) expectation(st *Stmt, spec *callSpec) *[]check {
 			bad = true
 			continue
 		}
-		if seen[vc.Key] {
+		if checkedBefore(e.Checks[:i], vc.Key) {
 			a.errs.at(vc.Pos, "%s= is checked twice", vc.Key)
 			bad = true
 			continue
 		}
-		seen[vc.Key] = true
 		m, msg := compileCheck(vc)
 		if m == nil {
 			a.errs.at(valuePos(vc.Pos, vc.Key), "%s", msg)
 			bad = true
 			continue
 		}
-		out = append(out, check{vc: vc, match: m})
+		checks = append(checks, check{vc: vc, match: m})
 	}
 	if bad {
-		return nil
+		return nil, false
 	}
-	return &out
+	return checks, true
+}
+
+// checkedBefore reports whether an earlier check of the line names the key.
+func checkedBefore(earlier []ValueCheck, key string) bool {
+	for _, vc := range earlier {
+		if vc.Key == key {
+			return true
+		}
+	}
+	return false
 }
 
 func containsString(list []string, s string) bool {
@@ -442,9 +505,11 @@ func parseSockaddr(s string) (sockaddr.Addr, string) {
 			return sockaddr.Addr{}, "address " + strconv.Quote(s) + ": the scope must be a number"
 		}
 	}
-	a, err := sockaddr.Parse(s)
-	if err != nil {
-		return sockaddr.Addr{}, strconv.Quote(s) + " is not an address"
+	// What sockaddr.Parse makes of s, without parsing it again.
+	a := sockaddr.From(ap.Addr().WithZone(""), ap.Port())
+	if z := ap.Addr().Zone(); z != "" {
+		scope, _ := strconv.ParseUint(z, 10, 32) // checked above
+		a.ScopeID = uint32(scope)
 	}
 	return a, ""
 }

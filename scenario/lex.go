@@ -35,11 +35,12 @@ func isIdent(s string) bool {
 	return true
 }
 
-// lexLine splits one line into tokens. '#' outside double quotes ends the line; "=>" splits
-// from its neighbours even without spaces; a quoted string may only be a whole VALUE. Errors
-// are reported through errf and never stop the line from being tokenised.
-func lexLine(line string, errf func(col int, msg string)) []token {
-	var toks []token
+// lexLine splits one line into tokens, appended to toks (the parser hands back the previous
+// line's slice, so that lexing a file does not allocate per line). '#' outside double quotes ends
+// the line; "=>" splits from its neighbours even without spaces; a quoted string may only be a
+// whole VALUE. Errors are reported through errf and never stop the line from being tokenised.
+func lexLine(toks []token, line string, errf func(col int, msg string)) []token {
+	toks = toks[:0]
 	i := 0
 	n := len(line)
 	for i < n {

@@ -123,18 +123,19 @@ func constantNames(groups ...group) []string {
 
 // reservedWord reports names a variable may not take, because an argument in its place would
 // mean something else.
-func reservedWord(s string) bool {
-	if _, ok := constantsByName[s]; ok {
-		return true
+func reservedWord(s string) bool { return reservedWords[s] }
+
+// reservedWords are the SDK constants, the language's calls and its keywords, in one map since
+// every use of a variable looks it up. init fills it once callSpecs is filled.
+var reservedWords = map[string]bool{"NULL": true, "ok": true, "error": true, "host": true, "app": true}
+
+func reserveNames() {
+	for name := range constantsByName {
+		reservedWords[name] = true
 	}
-	if _, ok := callSpecs[s]; ok {
-		return true
+	for name := range callSpecs {
+		reservedWords[name] = true
 	}
-	switch s {
-	case "NULL", "ok", "error", "host", "app":
-		return true
-	}
-	return false
 }
 
 // parseNumber reads a decimal number or a 0x hexadecimal one, optionally negative, as a

@@ -60,19 +60,22 @@ func ParseFile(path string) (*Script, error) {
 // found (up to 20), in file order.
 func Parse(filename string, src []byte) (*Script, error) {
 	p := &parser{errs: errSink{file: filename}, s: &Script{Name: filename}}
-	src = bytes.TrimPrefix(src, []byte("\xef\xbb\xbf")) // a UTF-8 byte order mark, as Windows editors write
+	// One copy of the file: lines, words and Stmt.Text are slices of it.
+	text := string(bytes.TrimPrefix(src, []byte("\xef\xbb\xbf"))) // a UTF-8 byte order mark, as Windows editors write
+	p.s.Stmts = make([]*Stmt, 0, strings.Count(text, "\n")+1)
+	var words [32]token // a line's tokens, reused from line to line (and kept off the heap)
+	toks := words[:0]
 	lineNo := 0
-	for len(src) > 0 {
+	for len(text) > 0 {
 		lineNo++
-		var line []byte
-		if i := bytes.IndexByte(src, '\n'); i >= 0 {
-			line, src = src[:i], src[i+1:]
-		} else {
-			line, src = src, nil
-		}
-		p.line(lineNo, string(line))
+		var line string
+		line, text, _ = strings.Cut(text, "\n")
+		toks = p.line(lineNo, line, toks)
 	}
-	newAnalyzer(p.s, &p.errs).run()
+	if len(p.s.Stmts) == 0 {
+		p.s.Stmts = nil // a file without statements has none, not an empty list
+	}
+	newAnalyzer(p.s, &p.errs, false).run() // Run compiles the statements again, as it does a hand-built Script
 	if l := p.errs.result(); l != nil {
 		return p.s, l
 	}
@@ -82,14 +85,48 @@ func Parse(filename string, src []byte) (*Script, error) {
 type parser struct {
 	errs errSink
 	s    *Script
+
+	// Statements and their arguments are handed out from blocks, so that a file of many lines
+	// costs a few allocations rather than several per line.
+	stmts []Stmt
+	args  []Arg
 }
 
 func (p *parser) pos(line, col int) Pos { return Pos{File: p.errs.file, Line: line, Col: col} }
 
-func (p *parser) line(lineNo int, line string) {
-	toks := lexLine(line, func(col int, msg string) { p.errs.at(p.pos(lineNo, col), "%s", msg) })
+// newStmt returns a zero statement from the current block. Blocks grow with the file (as many
+// statements as it has so far, from 16 to 128), so a short file does not pay for a long one's.
+func (p *parser) newStmt() *Stmt {
+	if len(p.stmts) == 0 {
+		p.stmts = make([]Stmt, min(max(len(p.s.Stmts), 16), 128))
+	}
+	st := &p.stmts[0]
+	p.stmts = p.stmts[1:]
+	return st
+}
+
+// reserveArgs makes room for n more arguments in the current block; the statement's Args are
+// then the block's new tail (see takeArgs).
+func (p *parser) reserveArgs(n int) {
+	if cap(p.args)-len(p.args) < n {
+		p.args = make([]Arg, 0, max(n, 256))
+	}
+}
+
+// takeArgs returns the arguments appended since start, capped so that appending to them cannot
+// overwrite the next statement's; nil when there are none.
+func (p *parser) takeArgs(start int) []Arg {
+	if len(p.args) == start {
+		return nil
+	}
+	return p.args[start:len(p.args):len(p.args)]
+}
+
+// line parses one line, lexing it into buf; it returns the tokens for the next line to reuse.
+func (p *parser) line(lineNo int, line string, buf []token) []token {
+	toks := lexLine(buf, line, func(col int, msg string) { p.errs.at(p.pos(lineNo, col), "%s", msg) })
 	if len(toks) == 0 {
-		return
+		return toks
 	}
 	first := toks[0]
 	if !first.kv && (first.value == "host" || first.value == "app") && (len(toks) == 1 || toks[1].raw != "=") {
@@ -98,9 +135,10 @@ func (p *parser) line(lineNo int, line string) {
 		} else {
 			p.app(lineNo, toks)
 		}
-		return
+		return toks
 	}
 	p.stmt(lineNo, line, toks)
+	return toks
 }
 
 func (p *parser) arg(lineNo int, t token) Arg {
@@ -163,7 +201,8 @@ func (p *parser) app(lineNo int, toks []token) {
 }
 
 func (p *parser) stmt(lineNo int, line string, toks []token) {
-	st := &Stmt{Pos: p.pos(lineNo, toks[0].col), Text: stmtText(line)}
+	st := p.newStmt()
+	st.Pos, st.Text = p.pos(lineNo, toks[0].col), stmtText(line)
 	i := 0
 	if t := toks[0]; !t.kv && len(t.value) > 1 && strings.HasSuffix(t.value, ":") && !strings.ContainsAny(t.value, "[]") {
 		st.Who = strings.TrimSuffix(t.value, ":")
@@ -213,14 +252,17 @@ func (p *parser) stmt(lineNo int, line string, toks []token) {
 	}
 	st.Call = call.value
 	i++
+	p.reserveArgs(len(toks) - i)
+	start := len(p.args)
 	for ; i < len(toks) && toks[i].raw != "=>"; i++ {
 		t := toks[i]
 		if t.raw == "=" {
 			p.errs.at(p.pos(lineNo, t.col), "unexpected '=' among the arguments (KEY=VALUE takes no spaces)")
 			continue
 		}
-		st.Args = append(st.Args, p.arg(lineNo, t))
+		p.args = append(p.args, p.arg(lineNo, t))
 	}
+	st.Args = p.takeArgs(start)
 	if i < len(toks) {
 		st.Expect = p.expectation(lineNo, toks[i], toks[i+1:])
 	}

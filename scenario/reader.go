@@ -9,7 +9,8 @@ import (
 )
 
 // reader hands a call's compile function its arguments one by one, typed, and reports every
-// mismatch at the argument's own column.
+// mismatch at the argument's own column. The analyzer keeps one and resets it for each statement
+// (compile functions must not keep it past their return).
 type reader struct {
 	a      *analyzer
 	st     *Stmt
@@ -17,12 +18,17 @@ type reader struct {
 	spec   *callSpec
 	pos    []*Arg
 	next   int
-	keys   map[string]*Arg
+	keys   []*Arg // the KEY=VALUE arguments, each key once; a call takes a handful
 	failed bool
 }
 
-func newReader(a *analyzer, st *Stmt, app string, spec *callSpec) *reader {
-	r := &reader{a: a, st: st, app: app, spec: spec, keys: map[string]*Arg{}}
+// reset prepares the reader for a statement and sorts its arguments into positional ones and
+// keys, reporting keys the call does not take.
+func (r *reader) reset(a *analyzer, st *Stmt, app string, spec *callSpec) {
+	// Field by field: a struct assignment would copy the whole reader through the GC's write
+	// barriers.
+	r.a, r.st, r.app, r.spec = a, st, app, spec
+	r.pos, r.next, r.keys, r.failed = r.pos[:0], 0, r.keys[:0], false
 	for i := range st.Args {
 		arg := &st.Args[i]
 		if arg.Key == "" {
@@ -43,13 +49,12 @@ func newReader(a *analyzer, st *Stmt, app string, spec *callSpec) *reader {
 					r.errAt(arg.Pos, "%s takes no key %s (%s)", spec.name, arg.Key, spec.synopsis)
 				}
 			}
-		case r.keys[arg.Key] != nil:
+		case r.key(arg.Key) != nil:
 			r.errAt(arg.Pos, "%s= is given twice", arg.Key)
 		default:
-			r.keys[arg.Key] = arg
+			r.keys = append(r.keys, arg)
 		}
 	}
-	return r
 }
 
 func (r *reader) errAt(p Pos, format string, args ...any) {
@@ -78,7 +83,15 @@ func (r *reader) finish() {
 	}
 }
 
-func (r *reader) key(name string) *Arg { return r.keys[name] }
+// key returns the KEY=VALUE argument with that key, or nil.
+func (r *reader) key(name string) *Arg {
+	for _, a := range r.keys {
+		if a.Key == name {
+			return a
+		}
+	}
+	return nil
+}
 
 func isNULL(a *Arg) bool { return a != nil && !a.Quoted && a.Value == "NULL" }
 
@@ -119,15 +132,11 @@ func (r *reader) socket() handleRef {
 		r.errAt(a.Pos, "%s: %q is not a socket (a variable bound by socket, WSASocket or accept, a number, or INVALID_SOCKET)", r.spec.name, a.Value)
 		return handleRef{h: socket.INVALID_SOCKET}
 	}
-	if r.app != "" && !r.a.bound[r.app][a.Value] {
-		if where := r.a.boundWhere[a.Value]; len(where) > 0 {
-			r.errAt(a.Pos, "variable %s belongs to %s, not %s (variables are per application)", a.Value, where[0], r.app)
+	if r.app != "" && !r.a.isBound(r.app, a.Value) {
+		if where := r.a.firstBinder(a.Value); where != "" {
+			r.errAt(a.Pos, "variable %s belongs to %s, not %s (variables are per application)", a.Value, where, r.app)
 		} else {
-			var vocab []string
-			for v := range r.a.bound[r.app] {
-				vocab = append(vocab, v)
-			}
-			r.errAt(a.Pos, "unknown variable %s (bind it first: %s = socket …)%s", a.Value, a.Value, didYouMean(a.Value, vocab))
+			r.errAt(a.Pos, "unknown variable %s (bind it first: %s = socket …)%s", a.Value, a.Value, didYouMean(a.Value, r.a.varsOf(r.app)))
 		}
 	}
 	return handleRef{name: a.Value}
@@ -193,11 +202,22 @@ func (r *reader) flags(a *Arg, what string, parse func(string) (uint32, bool), v
 	return v
 }
 
-// addrArg is an address argument as the call receives it: bytes and their default length.
+// addrArg is an address argument as the call receives it: NULL, or the bytes of a SOCKADDR_IN,
+// SOCKADDR_IN6 or bare 16-byte SOCKADDR, held by value so that compiling one allocates nothing.
 type addrArg struct {
 	null bool
-	buf  []byte
+	n    int
+	b    [sockaddr.SizeofSockaddrInet6]byte
 }
+
+// The methods take the address by value, so that a closure that captured one keeps its own copy
+// rather than a pointer to an allocated one.
+
+// clone returns the address's structure in a new slice, its default length long.
+func (a addrArg) clone() []byte { return append([]byte(nil), a.b[:a.n]...) }
+
+// putInto copies the structure into b, which is a.n bytes long.
+func (a addrArg) putInto(b []byte) { copy(b, a.b[:a.n]) }
 
 // addr reads ADDR, NULL, or AF_UNSPEC (a 16-byte SOCKADDR of family 0: the UDP "disconnect").
 func (r *reader) addr(what string) addrArg {
@@ -209,14 +229,16 @@ func (r *reader) addr(what string) addrArg {
 	case "NULL":
 		return addrArg{null: true}
 	case "AF_UNSPEC":
-		return addrArg{buf: make([]byte, sockaddr.SizeofSockaddr)}
+		return addrArg{n: sockaddr.SizeofSockaddr}
 	}
 	sa, err := parseSockaddr(a.Value)
 	if err != "" {
 		r.errAt(a.Pos, "%s: %s", r.spec.name, err)
 		return addrArg{null: true}
 	}
-	return addrArg{buf: sa.Encode()}
+	var out addrArg
+	out.n = sa.PutInto(out.b[:])
+	return out
 }
 
 // lenArg is a length: a value, or (for length pointers) NULL.
@@ -293,6 +315,9 @@ func (o ovRef) resolve(env *appEnv, s socket.Handle) *socket.Overlapped {
 	case o.name != "":
 		ov := env.ovs[o.name]
 		if ov == nil {
+			if env.ovs == nil {
+				env.ovs = map[string]*socket.Overlapped{}
+			}
 			ov = new(socket.Overlapped)
 			env.ovs[o.name] = ov
 		}
@@ -300,6 +325,9 @@ func (o ovRef) resolve(env *appEnv, s socket.Handle) *socket.Overlapped {
 	}
 	ov := env.sockOvs[s]
 	if ov == nil {
+		if env.sockOvs == nil {
+			env.sockOvs = map[socket.Handle]*socket.Overlapped{}
+		}
 		ov = new(socket.Overlapped)
 		env.sockOvs[s] = ov
 	}

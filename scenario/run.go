@@ -23,6 +23,10 @@ type Options struct {
 	// StopAtFirstFailure ends the run at the first statement whose expectation fails, for
 	// shrinking and for reading the one failure that matters.
 	StopAtFirstFailure bool
+	// OnStep, when set, is called with each step as soon as it has run, before the next
+	// statement runs (and before Trace gets its line): a hook for tools that follow a run as
+	// it goes, as the fuzzer does to tell which statement made each simulator event.
+	OnStep func(Step)
 }
 
 // Result is one script's run on one back end.
@@ -144,7 +148,7 @@ func Run(s *Script, b Backend, opts Options) *Result {
 		res.Err = stderrors.New("scenario: no script")
 		return res
 	}
-	ops, err := compile(s)
+	prog, err := compile(s)
 	if err != nil {
 		res.Err = err
 		return res
@@ -160,11 +164,14 @@ func Run(s *Script, b Backend, opts Options) *Result {
 		return res
 	}
 	defer w.Close()
-	envs := map[string]*appEnv{}
-	apis := map[string]socket.API{}
-	for _, o := range ops {
-		step := runOp(o, w, envs, apis)
+	r := &runner{world: w, envs: make([]*appEnv, len(prog.apps)), apis: make([]socket.API, len(prog.apps))}
+	res.Steps = make([]Step, 0, len(prog.ops))
+	for i := range prog.ops {
+		step := r.step(&prog.ops[i])
 		res.Steps = append(res.Steps, step)
+		if opts.OnStep != nil {
+			opts.OnStep(step)
+		}
 		if opts.Trace != nil {
 			fmt.Fprintln(opts.Trace, step.traceLine())
 		}
@@ -175,26 +182,37 @@ func Run(s *Script, b Backend, opts Options) *Result {
 	return res
 }
 
-func runOp(o *op, w World, envs map[string]*appEnv, apis map[string]socket.API) Step {
+// runner is one run's state: each application's variables and API (indexed as compiled.apps),
+// and the context lines run in, reused from one line to the next.
+type runner struct {
+	world World
+	envs  []*appEnv
+	apis  []socket.API
+	x     execCtx
+}
+
+// step runs one statement and judges its outcome.
+func (r *runner) step(o *op) Step {
 	step := Step{Stmt: o.st, App: o.app}
-	env := envs[o.app]
+	env := r.envs[o.appIdx]
 	if env == nil {
 		env = newAppEnv()
-		envs[o.app] = env
+		r.envs[o.appIdx] = env
 	}
-	x := &execCtx{env: env, world: w}
+	x := &r.x
+	x.env, x.world, x.api, x.scratch = env, r.world, nil, x.scratch[:0]
 	if !o.spec.pseudo {
-		api, ok := apis[o.app]
-		if !ok {
+		api := r.apis[o.appIdx]
+		if api == nil {
 			var err error
-			api, err = w.API(o.app)
+			api, err = r.world.API(o.app)
 			if err != nil {
 				step.Err = err
 				step.Got = noCode
 				step.Failure = "cannot reach " + o.app + ": " + err.Error()
 				return step
 			}
-			apis[o.app] = api
+			r.apis[o.appIdx] = api
 		}
 		x.api = api
 	}
@@ -208,19 +226,32 @@ func runOp(o *op, w World, envs map[string]*appEnv, apis map[string]socket.API) 
 		}
 	}
 	if out.err != nil {
-		var code errors.Errno
-		if stderrors.As(out.err, &code) && code != 0 {
-			step.Got = code
-		} else {
-			step.Got = noCode
-		}
-		var re *sim.RuleError
-		if stderrors.As(out.err, &re) {
-			step.Rule = re.Rule
-		}
+		step.Got, step.Rule = classify(out.err)
 	}
 	step.Failure = judge(o, step)
 	return step
+}
+
+// classify finds the Winsock code of a failure (noCode when it carries none) and the simulator
+// rule that decided it, if any.
+func classify(err error) (errors.Errno, *sim.Rule) {
+	// The simulator's own errors, answered without errors.As's reflection (what follows gives
+	// the same answer, slower): a *RuleError unwraps to its code.
+	if re, ok := err.(*sim.RuleError); ok {
+		if code, ok := re.Unwrap().(errors.Errno); ok && code != 0 {
+			return code, re.Rule
+		}
+	}
+	got := noCode
+	var code errors.Errno
+	if stderrors.As(err, &code) && code != 0 {
+		got = code
+	}
+	var re *sim.RuleError
+	if stderrors.As(err, &re) {
+		return got, re.Rule
+	}
+	return got, nil
 }
 
 func (s *Step) set(k, v string) {

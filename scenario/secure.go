@@ -324,7 +324,7 @@ func compilePeerAddrCall(r *reader) action {
 		h := s.resolve(x.env)
 		var b []byte
 		if !addr.null {
-			b = append([]byte(nil), addr.buf...)
+			b = addr.clone()
 		}
 		l := uint32(n.or(len(b)))
 		if fn == "WSAImpersonateSocketPeer" {
@@ -356,8 +356,8 @@ func compileIoctl(r *reader) action {
 	for _, k := range ioctlInputKeys[code] {
 		allowed[k] = true
 	}
-	for k, a := range r.keys {
-		if !allowed[k] {
+	for _, a := range r.keys {
+		if k := a.Key; !allowed[k] {
 			what := policy.IoctlCode(code).String()
 			if !known {
 				what = "a code wsssim does not model (" + what + ")"
@@ -404,7 +404,7 @@ func compileIoctl(r *reader) action {
 			r.errAt(r.key("in").Pos, "in=NULL and an address: pass NULL as the address instead")
 		}
 		if !addr.null {
-			build = func() []byte { return append([]byte(nil), addr.buf...) }
+			build = func() []byte { return addr.clone() }
 		}
 	case sim.SIO_SOCKET_USAGE_NOTIFICATION:
 		usage := uint32(policy.SystemCriticalSocket)

@@ -64,6 +64,16 @@ type Tracer interface {
 	Event(Event)
 }
 
+// StructuredTracer is a Tracer that reads only an Event's structured fields (Func, Handle, Code,
+// Rule, Addr, Local, NewHandle …), never its text: the network leaves Args and Note empty for
+// it, which spares formatting them on every call. A checker that follows a long run (the
+// fuzzer's invariants) wants this; a tracer that prints or keeps events does not.
+type StructuredTracer interface {
+	Tracer
+	// StructuredOnly marks the tracer; the network never calls it.
+	StructuredOnly()
+}
+
 // TraceLog is a Tracer that keeps every event.
 type TraceLog struct {
 	mu     sync.Mutex
@@ -103,13 +113,15 @@ func (n *Network) trace(c *call, err error) {
 	n.traceMu.Lock()
 	defer n.traceMu.Unlock()
 	n.seq++
-	e := Event{Seq: n.seq, App: c.app.Label(), Thread: c.t.id, Func: c.fn, Handle: c.h, Args: c.describe()}
+	e := Event{Seq: n.seq, App: c.app.Label(), Thread: c.t.id, Func: c.fn, Handle: c.h}
 	if err != nil {
 		if re, ok := err.(*RuleError); ok {
 			e.Code, e.Rule = re.Rule.Code, re.Rule
 		}
 	}
-	e.Note = c.note(err)
+	if _, structured := (*tp).(StructuredTracer); !structured {
+		e.Args, e.Note = c.describe(), c.note(err)
+	}
 	if c.addrErr == 0 && !c.null {
 		e.Addr = c.addr
 	}
