@@ -32,6 +32,7 @@ const firstHandle = 0x100
 type App struct {
 	host  *Host
 	name  string
+	label string // "host" or "host/app", made once: traces ask for it on every call
 	user  string
 	admin bool
 
@@ -52,12 +53,7 @@ func (a *App) User() string { return a.user }
 func (a *App) Host() *Host { return a.host }
 
 // Label names the application as the scenario language does: "host" or "host/app".
-func (a *App) Label() string {
-	if a.name == "" {
-		return a.host.name
-	}
-	return a.host.name + "/" + a.name
-}
+func (a *App) Label() string { return a.label }
 
 // Main returns the application's main thread. Calls made through the App's own methods run on it.
 func (a *App) Main() *Thread { return a.main }
@@ -109,11 +105,9 @@ type handleShard struct {
 	_  [64 - 32]byte
 }
 
-func (t *handleTable) init() {
-	for i := range t.shards {
-		t.shards[i].m = map[Handle]*Socket{}
-	}
-}
+// init exists so that the table's zero value stays usable: shard maps are made on first put,
+// which keeps an application with few sockets from paying for 64 maps.
+func (t *handleTable) init() {}
 
 func (t *handleTable) shard(h Handle) *handleShard { return &t.shards[(h>>2)%handleShards] }
 
@@ -128,6 +122,9 @@ func (t *handleTable) get(h Handle) *Socket {
 func (t *handleTable) put(h Handle, s *Socket) {
 	sh := t.shard(h)
 	sh.mu.Lock()
+	if sh.m == nil {
+		sh.m = map[Handle]*Socket{}
+	}
 	sh.m[h] = s
 	sh.mu.Unlock()
 }
@@ -168,6 +165,22 @@ type Thread struct {
 	// nextHandle and blockEnd are the thread's block of handles (see handleBlock), used by
 	// the thread's own calls only.
 	nextHandle, blockEnd Handle
+
+	// sec holds the secure-socket calls' extra arguments outside the call record, so that the
+	// record every call resets stays small.
+	sec secArgs
+}
+
+// beginSecure is begin for the secure-socket functions and WSAIoctl, which also use c.sec.
+func (t *Thread) beginSecure(fn string) *call {
+	c := t.begin(fn)
+	if c == &t.c {
+		t.sec = secArgs{}
+		c.sec = &t.sec
+	} else {
+		c.sec = new(secArgs)
+	}
+	return c
 }
 
 // App returns the thread's application.
@@ -192,7 +205,9 @@ func (t *Thread) end(c *call) {
 		c.s.mu.Unlock()
 	}
 	if c == &t.c {
-		*c = call{}
+		// begin resets the whole record; here only the references go, so that the caller's
+		// buffers and the socket are not kept alive by an idle thread.
+		c.s, c.buf, c.ov, c.deliveredTo, c.sec = nil, nil, nil, nil, nil
 		t.busy.Store(false)
 	}
 }

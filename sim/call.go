@@ -29,7 +29,7 @@ type call struct {
 	ov             *Overlapped
 	ovNull         bool
 	version        uint16
-	sec            secArgs // the other secure-socket functions' and WSAIoctl's arguments (secsock.go)
+	sec            *secArgs // the other secure-socket functions' and WSAIoctl's arguments (secsock.go); nil for other calls
 
 	// results an effect hands back to the exported method
 	outHandle Handle

@@ -50,7 +50,7 @@ func (s *Socket) peerSecured() bool { return false }
 // Only a secured connection has a peer token. The current model negotiates no IPsec, so this
 // call always fails: WSAENOTCONN, by IMPERSONATE-NOTCONN or IMPERSONATE-NOT-SECURED (ruling R14).
 func (t *Thread) WSAImpersonateSocketPeer(h Handle, addr []byte, addrLen uint32) error {
-	c := t.begin("WSAImpersonateSocketPeer")
+	c := t.beginSecure("WSAImpersonateSocketPeer")
 	defer t.end(c)
 	c.lookup(h)
 	c.setBuf(addr, int64(addrLen))
@@ -64,7 +64,7 @@ func (t *Thread) WSAImpersonateSocketPeer(h Handle, addr []byte, addrLen uint32)
 // rule: the one error its page documents, WSASYSCALLFAILURE ("a system call that should never
 // fail has failed"), has no cause in the simulator.
 func (t *Thread) WSARevertImpersonation() error {
-	c := t.begin("WSARevertImpersonation")
+	c := t.beginSecure("WSARevertImpersonation")
 	defer t.end(c)
 	c.h = INVALID_SOCKET
 	return t.run(c, nil, nil)

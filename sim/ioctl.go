@@ -115,7 +115,7 @@ func init() {
 // too small, the size required). The other codes return 0 bytes. On an overlapped socket a
 // non-nil ov completes at once (ruling R7).
 func (t *Thread) WSAIoctl(h Handle, code uint32, in []byte, inLen uint32, out []byte, outLen uint32, bytesReturned *uint32, ov *Overlapped) error {
-	c := t.begin("WSAIoctl")
+	c := t.beginSecure("WSAIoctl")
 	defer t.end(c)
 	c.lookup(h)
 	c.ov = ov

@@ -239,7 +239,11 @@ func (h *Host) AppByName(name string) (*App, bool) {
 }
 
 func (h *Host) newApp(name, user string, admin bool) *App {
-	a := &App{host: h, name: name, user: user, admin: admin}
+	label := h.name
+	if name != "" {
+		label += "/" + name
+	}
+	a := &App{host: h, name: name, label: label, user: user, admin: admin}
 	a.handles.init()
 	a.main = a.NewThread()
 	// Every application starts with Winsock initialised once, as if it had called WSAStartup.

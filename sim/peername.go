@@ -92,7 +92,7 @@ func (c *call) setPeerTargetName(name []byte, nameLen uint32) {
 // address (ruling R11). The names are kept for the IPsec negotiation, which the current model
 // does not perform yet. On an overlapped socket a non-nil ov completes at once (ruling R7).
 func (t *Thread) WSASetSocketPeerTargetName(h Handle, name []byte, nameLen uint32, ov *Overlapped) error {
-	c := t.begin("WSASetSocketPeerTargetName")
+	c := t.beginSecure("WSASetSocketPeerTargetName")
 	defer t.end(c)
 	c.lookup(h)
 	c.setPeerTargetName(name, nameLen)
@@ -154,7 +154,7 @@ func (c *call) setDeletePeerTargetName(addr []byte, addrLen uint32) {
 // on a TCP socket, succeed and change nothing (ruling R12). On an overlapped socket a non-nil ov
 // completes at once (ruling R7).
 func (t *Thread) WSADeleteSocketPeerTargetName(h Handle, addr []byte, addrLen uint32, ov *Overlapped) error {
-	c := t.begin("WSADeleteSocketPeerTargetName")
+	c := t.beginSecure("WSADeleteSocketPeerTargetName")
 	defer t.end(c)
 	c.lookup(h)
 	c.setDeletePeerTargetName(addr, addrLen)

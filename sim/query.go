@@ -103,7 +103,7 @@ func (c *call) setQuery(template []byte, templateLen uint32, info []byte, infoLe
 // clear) with no token handles, whatever the settings of either end. On an overlapped socket a
 // non-nil ov completes at once with the bytes written (ruling R7).
 func (t *Thread) WSAQuerySocketSecurity(h Handle, template []byte, templateLen uint32, info []byte, infoLen *uint32, ov *Overlapped) error {
-	c := t.begin("WSAQuerySocketSecurity")
+	c := t.beginSecure("WSAQuerySocketSecurity")
 	defer t.end(c)
 	c.lookup(h)
 	c.setQuery(template, templateLen, info, infoLen)

@@ -214,7 +214,7 @@ func (c *call) note(err error) string {
 		return "-> " + c.outAddr.String()
 	case c.fn == "getsockopt":
 		return fmt.Sprintf("-> %d", c.outValue)
-	case c.sec.written > 0:
+	case c.sec != nil && c.sec.written > 0:
 		return c.noteSecure()
 	}
 	return ""
