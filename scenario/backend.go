@@ -179,6 +179,9 @@ func (b nativeBackend) Open(s *Script) (World, error) {
 		}
 	}
 	for _, st := range s.Stmts {
+		if st.Call == "inject" {
+			return nil, &SkipError{Reason: "injects faults, which only the simulator can"}
+		}
 		for _, a := range st.Args {
 			// A real machine must only ever talk to itself: a script naming any other address
 			// (another host's, a broadcast) is skipped, never sent there.

@@ -106,6 +106,7 @@ func init() {
 		{name: "settle", synopsis: "settle", pseudo: true, compile: func(r *reader) action {
 			return func(x *execCtx) outcome { x.world.Settle(); return outcome{} }
 		}},
+		injectSpec,
 	}
 	// The other secure-socket calls and WSAIoctl (secure.go) go after WSASetSocketSecurity.
 	for i, c := range callList {

@@ -75,6 +75,8 @@
 //	                          [len=N] [outlen=N] [out=NULL] [bytes=NULL] [ov=NAME|NULL]
 //	                                                                   bytes flags protocol
 //	settle                  (pseudo-statement: let connections in flight complete)
+//	inject CALL CODE [times=N] [nth=N] [probability=P seed=N] [app=HOST/APP] [host=HOST]
+//	                        (pseudo-statement: make later CALLs that would succeed fail with CODE)
 //
 // Lengths: an input length (bind's, connect's, sendto's tolen, setsockopt's optlen,
 // SecuritySettingsLen) defaults to the true size of what is passed; a larger len= is a caller

@@ -137,6 +137,15 @@ func genScript(t *rapid.T) *Script {
 		}
 		st.Call = spec.name
 		switch spec.name {
+		case "inject":
+			st.Args = []Arg{pos(rapid.SampledFrom([]string{"bind", "WSASetSocketSecurity", "socket"}).Draw(t, "icall")),
+				pos(rapid.SampledFrom([]string{"WSAENOBUFS", "WSAENETDOWN", "10055"}).Draw(t, "icode"))}
+			if rapid.Bool().Draw(t, "itimes") {
+				st.Args = append(st.Args, kv("times", "1"), kv("nth", "2"))
+			}
+			if rapid.Bool().Draw(t, "iprob") {
+				st.Args = append(st.Args, kv("probability", "0.5"), kv("seed", "7"), kv("app", "h0"))
+			}
 		case "WSAStartup":
 			if rapid.Bool().Draw(t, "ver") {
 				st.Args = append(st.Args, pos(rapid.SampledFrom([]string{"2.2", "1.1", "0x0202", "0.0", "255.255"}).Draw(t, "version")))
