@@ -209,14 +209,14 @@ func connectEffect(c *call) error {
 	}
 	result := s.handshake(c.addr)
 	if result == nil {
-		c.deliveredTo = s.peerSock
+		c.deliveredTo = s.ext().peerSock
 	}
 	if c.fn == "ConnectEx" || s.has(bitNonBlocking) {
 		s.state = StateConnecting
 		s.peer = c.addr // getpeername reports the target while a connect() is in flight
 		s.set(bitViaConnectEx, c.fn == "ConnectEx")
 		a := &connectAttempt{s: s, result: result, ov: c.ov}
-		s.attempt = a
+		s.ext().attempt = a
 		if c.ov != nil {
 			c.ov.start()
 		}
@@ -336,17 +336,16 @@ func (s *Socket) handshake(dst sockaddr.Addr) *Rule {
 	}
 	srv := &Socket{
 		app: l.app, family: l.family, typ: l.typ, proto: l.proto, state: StateConnected,
-		local:    asSeenBy(l, dst),
-		peer:     asSeenBy(l, src),
-		accepted: entry,
-		peerSock: s,
+		local: asSeenBy(l, dst),
+		peer:  asSeenBy(l, src),
 	}
+	srv.extra = &sockExtra{accepted: entry, peerSock: s}
 	target.ports.AddConnection(entry)
 	l.listenq.ready = append(l.listenq.ready, srv)
-	l.received++
+	l.listenq.received++
 	s.local = src
 	s.peer = dst
-	s.peerSock = l
+	s.ext().peerSock = l
 	return nil
 }
 
@@ -364,9 +363,9 @@ func asSeenBy(l *Socket, a sockaddr.Addr) sockaddr.Addr {
 
 // dropConnection ends an accepted socket's hold on its listener's port entry.
 func (s *Socket) dropConnection() {
-	if s.accepted != nil {
-		s.app.host.ports.DropConnection(s.accepted)
-		s.accepted = nil
+	if x := s.extra; x != nil && x.accepted != nil {
+		s.app.host.ports.DropConnection(x.accepted)
+		x.accepted = nil
 	}
 }
 
@@ -387,9 +386,9 @@ func (n *Network) Settle() {
 	n.pendingMu.Unlock()
 	for _, a := range pending {
 		a.s.mu.Lock()
-		current := a.s.attempt == a && a.s.state == StateConnecting
+		current := a.s.attemptOf() == a && a.s.state == StateConnecting
 		if current {
-			a.s.attempt = nil
+			a.s.extra.attempt = nil
 			if a.result == nil {
 				a.s.state = StateConnected
 			} else {
@@ -463,7 +462,7 @@ func acceptEffect(c *call) error {
 	// accept's socket "has the same properties as socket s" (the accept page): those of the
 	// listener now, not when the handshake completed.
 	srv.bits = l.bits &^ (bitImplicit | bitShutSend | bitShutRecv | bitReset | bitViaConnectEx)
-	srv.settings = l.settings
+	srv.ext().settings = l.settingsOf()
 	srv.handle = c.t.newHandle()
 	srv.app.handles.put(srv.handle, srv)
 	c.outHandle, c.outAddr = srv.handle, srv.peer

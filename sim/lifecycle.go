@@ -312,15 +312,17 @@ func (s *Socket) closeLocked() {
 		}
 		s.listenq = nil
 	}
-	if a := s.attempt; a != nil {
+	if a := s.attemptOf(); a != nil {
 		// Pending overlapped work ends with WSA_OPERATION_ABORTED when its socket closes.
-		s.attempt = nil
+		s.extra.attempt = nil
 		if a.ov != nil {
 			a.ov.complete(ruleCloseAborts, 0)
 		}
 	}
 	s.dropConnection()
 	s.state = StateClosed
-	s.settings = nil
+	if s.extra != nil {
+		s.extra.settings = nil
+	}
 	host.releaseSocket()
 }

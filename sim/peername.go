@@ -102,17 +102,18 @@ func (t *Thread) WSASetSocketPeerTargetName(h Handle, name []byte, nameLen uint3
 
 func setPeerTargetNameEffect(c *call) error {
 	s := c.s
-	if s.names == nil {
-		s.names = &peerNames{}
+	x := s.ext()
+	if x.names == nil {
+		x.names = &peerNames{}
 	}
 	p := c.sec.ptn
 	if s.isStream() {
-		s.names.tcp = &p
+		x.names.tcp = &p
 	} else {
-		if s.names.udp == nil {
-			s.names.udp = map[peerKey]policy.PeerTargetName{}
+		if x.names.udp == nil {
+			x.names.udp = map[peerKey]policy.PeerTargetName{}
 		}
-		s.names.udp[keyOf(p.PeerAddress)] = p
+		x.names.udp[keyOf(p.PeerAddress)] = p
 	}
 	completeAtOnce(c, 0)
 	return nil
@@ -163,8 +164,8 @@ func (t *Thread) WSADeleteSocketPeerTargetName(h Handle, addr []byte, addrLen ui
 }
 
 func deletePeerTargetNameEffect(c *call) error {
-	if s := c.s; s.isDgram() && s.names != nil {
-		delete(s.names.udp, keyOf(c.addr))
+	if s := c.s; s.isDgram() && s.extra != nil && s.extra.names != nil {
+		delete(s.extra.names.udp, keyOf(c.addr))
 	}
 	completeAtOnce(c, 0)
 	return nil
@@ -184,13 +185,13 @@ func (a *App) PeerTargetNames(h Handle) (names []policy.PeerTargetName, ok bool)
 	if s.state == StateClosed {
 		return nil, false
 	}
-	if s.names == nil {
+	if s.extra == nil || s.extra.names == nil {
 		return nil, true
 	}
-	if s.names.tcp != nil {
-		names = append(names, *s.names.tcp)
+	if s.extra.names.tcp != nil {
+		names = append(names, *s.extra.names.tcp)
 	}
-	for _, p := range s.names.udp {
+	for _, p := range s.extra.names.udp {
 		names = append(names, p)
 	}
 	sort.Slice(names, func(i, j int) bool {

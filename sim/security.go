@@ -77,7 +77,7 @@ func setSecurityEffect(c *call) error {
 	s := c.s
 	if !c.null {
 		st, _ := policy.DecodeSettings(c.buf[:c.n])
-		s.settings = &st
+		s.ext().settings = &st
 	}
 	s.set(bitSecured, true)
 	s.set(bitExclusive, true)

@@ -73,14 +73,49 @@ type Socket struct {
 
 	local, peer sockaddr.Addr
 	entry       *ports.Entry
-	settings    *policy.Settings
-	names       *peerNames // WSASetSocketPeerTargetName's names (peername.go)
 	listenq     *listenQueue
-	attempt     *connectAttempt
-	accepted    *ports.Entry  // for a socket made by accept: its listener's port entry
-	peerSock    *Socket       // the socket at the other end of the last connection or association
-	received    uint64        // connections delivered to this listener
+	extra       *sockExtra    // what only some sockets need, made on first use (see ext)
 	datagrams   atomic.Uint64 // datagrams delivered to this socket
+}
+
+// sockExtra holds the state only secured, connected, connecting or accepted sockets have, so
+// that the many sockets that are merely open or bound stay small (a million of them fit in
+// under 400 MB).
+type sockExtra struct {
+	settings *policy.Settings
+	names    *peerNames // WSASetSocketPeerTargetName's names (peername.go)
+	attempt  *connectAttempt
+	accepted *ports.Entry // for a socket made by accept: its listener's port entry
+	peerSock *Socket      // the socket at the other end of the last connection or association
+}
+
+// ext returns the socket's extra state, making it if needed; s.mu is held.
+func (s *Socket) ext() *sockExtra {
+	if s.extra == nil {
+		s.extra = &sockExtra{}
+	}
+	return s.extra
+}
+
+func (s *Socket) settingsOf() *policy.Settings {
+	if s.extra == nil {
+		return nil
+	}
+	return s.extra.settings
+}
+
+func (s *Socket) attemptOf() *connectAttempt {
+	if s.extra == nil {
+		return nil
+	}
+	return s.extra.attempt
+}
+
+func (s *Socket) acceptedFrom() *ports.Entry {
+	if s.extra == nil {
+		return nil
+	}
+	return s.extra.accepted
 }
 
 func (s *Socket) has(b sockBits) bool { return s.bits&b != 0 }
@@ -99,7 +134,7 @@ func (s *Socket) dualStack() bool { return s.family == AF_INET6 && !s.has(bitV6O
 
 // hasLocal reports a local address: a port entry of its own, or (for an accepted socket) the
 // listener's address it was accepted on.
-func (s *Socket) hasLocal() bool { return s.entry != nil || s.accepted != nil }
+func (s *Socket) hasLocal() bool { return s.entry != nil || s.acceptedFrom() != nil }
 func (s *Socket) portsProto() ports.Proto {
 	if s.isDgram() {
 		return ports.UDP
@@ -109,8 +144,9 @@ func (s *Socket) portsProto() ports.Proto {
 
 // listenQueue is a listener's backlog of established connections waiting for accept.
 type listenQueue struct {
-	backlog int
-	ready   []*Socket // server-side sockets, created when the handshake completed
+	backlog  int
+	ready    []*Socket // server-side sockets, created when the handshake completed
+	received uint64    // connections delivered to the listener
 }
 
 // SocketInfo is a snapshot of a socket for tests, traces and invariant checks.
@@ -139,10 +175,11 @@ func (s *Socket) info() SocketInfo {
 		State: s.state, Local: s.local, Peer: s.peer,
 		ReuseAddr: s.has(bitReuseAddr), Exclusive: s.has(bitExclusive), V6Only: s.has(bitV6Only),
 		Overlapped: s.has(bitOverlapped), NonBlocking: s.has(bitNonBlocking), Secured: s.has(bitSecured),
-		Settings: s.settings, Received: s.received + s.datagrams.Load(),
+		Settings: s.settingsOf(), Received: s.datagrams.Load(),
 	}
 	if s.listenq != nil {
 		i.Pending = len(s.listenq.ready)
+		i.Received += s.listenq.received
 	}
 	return i
 }
