@@ -182,6 +182,9 @@ func (b nativeBackend) Open(s *Script) (World, error) {
 		if st.Call == "inject" {
 			return nil, &SkipError{Reason: "injects faults, which only the simulator can"}
 		}
+		if st.Call == "advance" {
+			return nil, &SkipError{Reason: "moves the virtual clock, which only the simulator has"}
+		}
 		for _, a := range st.Args {
 			// A real machine must only ever talk to itself: a script naming any other address
 			// (another host's, a broadcast) is skipped, never sent there.

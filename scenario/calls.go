@@ -107,6 +107,7 @@ func init() {
 			return func(x *execCtx) outcome { x.world.Settle(); return outcome{} }
 		}},
 		injectSpec,
+		advanceSpec,
 	}
 	// The other secure-socket calls and WSAIoctl (secure.go) go after WSASetSocketSecurity.
 	for i, c := range callList {

@@ -77,6 +77,7 @@
 //	settle                  (pseudo-statement: let connections in flight complete)
 //	inject CALL CODE [times=N] [nth=N] [probability=P seed=N] [app=HOST/APP] [host=HOST]
 //	                        (pseudo-statement: make later CALLs that would succeed fail with CODE)
+//	advance DURATION        (pseudo-statement: move the virtual clock; 90s, 5m, 1h30m)
 //
 // Lengths: an input length (bind's, connect's, sendto's tolen, setsockopt's optlen,
 // SecuritySettingsLen) defaults to the true size of what is passed; a larger len= is a caller

@@ -2,6 +2,7 @@ package sim
 
 import (
 	"net/netip"
+	"time"
 
 	"github.com/wsssim/wsssim/errors"
 	"github.com/wsssim/wsssim/sockaddr"
@@ -195,6 +196,7 @@ type connectAttempt struct {
 	s      *Socket
 	result *Rule // nil: connected
 	ov     *Overlapped
+	due    time.Duration // virtual time at which the outcome reaches the socket
 }
 
 func connectEffect(c *call) error {
@@ -215,7 +217,7 @@ func connectEffect(c *call) error {
 		s.state = StateConnecting
 		s.peer = c.addr // getpeername reports the target while a connect() is in flight
 		s.set(bitViaConnectEx, c.fn == "ConnectEx")
-		a := &connectAttempt{s: s, result: result, ov: c.ov}
+		a := &connectAttempt{s: s, result: result, ov: c.ov, due: s.app.host.net.Now()}
 		s.ext().attempt = a
 		if c.ov != nil {
 			c.ov.start()
@@ -369,39 +371,43 @@ func (s *Socket) dropConnection() {
 	}
 }
 
+// addPending schedules the attempt's outcome to reach its socket at its due time.
 func (n *Network) addPending(a *connectAttempt) {
-	n.pendingMu.Lock()
-	n.pending = append(n.pending, a)
-	n.pendingMu.Unlock()
+	n.at(a.due, timerAttempt, func() { n.deliver(a) })
 }
 
-// Settle delivers every connection attempt in flight to its socket: non-blocking connects
-// become connected (or record their error in SO_ERROR) and ConnectEx OVERLAPPEDs complete.
-// Waiting calls settle the network first; a test can call it to let time pass. It must not be
+// Settle lets every connection attempt in flight reach its socket: non-blocking connects
+// become connected (or record their error in SO_ERROR) and ConnectEx OVERLAPPEDs complete. An
+// attempt that fails only after a time-out (a secure connect whose negotiation failed, ruling
+// R18) moves the virtual clock to that time, as a thread blocked on it would see. Waiting calls
+// settle the network first; a test can call it to let in-flight work finish. It must not be
 // called while holding a socket, which no exported method does.
 func (n *Network) Settle() {
-	n.pendingMu.Lock()
-	pending := n.pending
-	n.pending = nil
-	n.pendingMu.Unlock()
-	for _, a := range pending {
-		a.s.mu.Lock()
-		current := a.s.attemptOf() == a && a.s.state == StateConnecting
-		if current {
-			a.s.extra.attempt = nil
-			if a.result == nil {
-				a.s.state = StateConnected
-			} else {
-				a.s.state = StateBound
-				a.s.peer = sockaddr.Addr{}
-				a.s.soErr = a.result.Code
-				a.s.set(bitViaConnectEx, false)
-			}
+	if due, ok := n.lastDue(timerAttempt); ok {
+		// Advance fails only for a negative or overflowing step; due ≥ now by construction.
+		_ = n.Advance(max(due-n.Now(), 0))
+	}
+}
+
+// deliver gives an attempt's outcome to its socket, unless the socket moved on (closed, or
+// connected again) in the meantime.
+func (n *Network) deliver(a *connectAttempt) {
+	a.s.mu.Lock()
+	current := a.s.attemptOf() == a && a.s.state == StateConnecting
+	if current {
+		a.s.extra.attempt = nil
+		if a.result == nil {
+			a.s.state = StateConnected
+		} else {
+			a.s.state = StateBound
+			a.s.peer = sockaddr.Addr{}
+			a.s.soErr = a.result.Code
+			a.s.set(bitViaConnectEx, false)
 		}
-		a.s.mu.Unlock()
-		if current && a.ov != nil {
-			a.ov.complete(a.result, 0)
-		}
+	}
+	a.s.mu.Unlock()
+	if current && a.ov != nil {
+		a.ov.complete(a.result, 0)
 	}
 }
 

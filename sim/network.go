@@ -20,8 +20,7 @@ type Network struct {
 	byName map[string]*Host
 	byAddr map[netip.Addr]*Host
 
-	pendingMu sync.Mutex
-	pending   []*connectAttempt
+	clock clock
 
 	faultMu sync.Mutex
 	faults  faultList
