@@ -137,6 +137,8 @@ func genScript(t *rapid.T) *Script {
 		}
 		st.Call = spec.name
 		switch spec.name {
+		case "advance":
+			st.Args = []Arg{pos(rapid.SampledFrom([]string{"0s", "90s", "5m", "1h30m", "2h"}).Draw(t, "duration"))}
 		case "inject":
 			st.Args = []Arg{pos(rapid.SampledFrom([]string{"bind", "WSASetSocketSecurity", "socket"}).Draw(t, "icall")),
 				pos(rapid.SampledFrom([]string{"WSAENOBUFS", "WSAENETDOWN", "10055"}).Draw(t, "icode"))}
