@@ -147,6 +147,18 @@ const (
 
 	WSA_SECURE_HOST_NOT_FOUND   Errno = 11032
 	WSA_IPSEC_NAME_POLICY_ERROR Errno = 11033
+
+	// IKE/AuthIP negotiation results (winerror.h, "System Error Codes (12000-15999)"): what
+	// SOCKET_SECURITY_QUERY_INFO_IPSEC2's NegotiationWinerr reports when a negotiation failed.
+	ERROR_IPSEC_IKE_AUTH_FAIL        Errno = 13801
+	ERROR_IPSEC_IKE_ATTRIB_FAIL      Errno = 13802
+	ERROR_IPSEC_IKE_TIMED_OUT        Errno = 13805
+	ERROR_IPSEC_IKE_NO_CERT          Errno = 13806
+	ERROR_IPSEC_IKE_DROP_NO_RESPONSE Errno = 13813
+	ERROR_IPSEC_IKE_NO_POLICY        Errno = 13825
+	ERROR_IPSEC_IKE_KERBEROS_ERROR   Errno = 13827
+	ERROR_IPSEC_IKE_NO_PEER_CERT     Errno = 13847
+	ERROR_IPSEC_IKE_NO_MM_POLICY     Errno = 13850
 )
 
 // codes lists every code once per name. Where two names share a number the first listed is the
@@ -271,6 +283,15 @@ var codes = []Code{
 	{"WSA_QOS_RESERVED_PETYPE", WSA_QOS_RESERVED_PETYPE, "a reserved QoS policy element type"},
 	{"WSA_SECURE_HOST_NOT_FOUND", WSA_SECURE_HOST_NOT_FOUND, "no secure (IPsec-protected) address was found for the host"},
 	{"WSA_IPSEC_NAME_POLICY_ERROR", WSA_IPSEC_NAME_POLICY_ERROR, "the name-based IPsec policy could not be applied"},
+	{"ERROR_IPSEC_IKE_AUTH_FAIL", ERROR_IPSEC_IKE_AUTH_FAIL, "IKE authentication credentials are unacceptable"},
+	{"ERROR_IPSEC_IKE_ATTRIB_FAIL", ERROR_IPSEC_IKE_ATTRIB_FAIL, "IKE security attributes are unacceptable"},
+	{"ERROR_IPSEC_IKE_TIMED_OUT", ERROR_IPSEC_IKE_TIMED_OUT, "negotiation timed out"},
+	{"ERROR_IPSEC_IKE_NO_CERT", ERROR_IPSEC_IKE_NO_CERT, "IKE failed to find a valid machine certificate"},
+	{"ERROR_IPSEC_IKE_DROP_NO_RESPONSE", ERROR_IPSEC_IKE_DROP_NO_RESPONSE, "no response from the peer"},
+	{"ERROR_IPSEC_IKE_NO_POLICY", ERROR_IPSEC_IKE_NO_POLICY, "no policy configured"},
+	{"ERROR_IPSEC_IKE_KERBEROS_ERROR", ERROR_IPSEC_IKE_KERBEROS_ERROR, "failed to authenticate using Kerberos"},
+	{"ERROR_IPSEC_IKE_NO_PEER_CERT", ERROR_IPSEC_IKE_NO_PEER_CERT, "the peer's certificate did not have a public key"},
+	{"ERROR_IPSEC_IKE_NO_MM_POLICY", ERROR_IPSEC_IKE_NO_MM_POLICY, "no main mode policy"},
 }
 
 var (

@@ -81,3 +81,20 @@ func ExampleErrno_Error() {
 	// WSAENOTSOCK
 	// WSAENOTSOCK (10038): an operation was attempted on something that is not a socket
 }
+
+// The IKE codes are not in the oracle (mingw-w64's winerror.h has them, the oracle's probe did
+// not ask); Microsoft's "System Error Codes (12000-15999)" page lists these numbers.
+func TestIKECodesMatchMicrosoftsList(t *testing.T) {
+	for name, want := range map[string]int{
+		"ERROR_IPSEC_IKE_AUTH_FAIL": 13801, "ERROR_IPSEC_IKE_ATTRIB_FAIL": 13802,
+		"ERROR_IPSEC_IKE_TIMED_OUT": 13805, "ERROR_IPSEC_IKE_NO_CERT": 13806,
+		"ERROR_IPSEC_IKE_DROP_NO_RESPONSE": 13813, "ERROR_IPSEC_IKE_NO_POLICY": 13825,
+		"ERROR_IPSEC_IKE_KERBEROS_ERROR": 13827, "ERROR_IPSEC_IKE_NO_PEER_CERT": 13847,
+		"ERROR_IPSEC_IKE_NO_MM_POLICY": 13850,
+	} {
+		got, ok := errors.ByName(name)
+		if assert.True(t, ok, name) {
+			assert.EqualValues(t, want, got, name)
+		}
+	}
+}

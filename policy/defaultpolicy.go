@@ -402,7 +402,8 @@ type QMProposal struct {
 // transform), which decides SOCKET_INFO_CONNECTION_ENCRYPTED and GUARANTEE_ENCRYPTION.
 func (p QMProposal) Encrypts() bool { return p.Transform.HasCipher() }
 
-func (p QMProposal) algorithms() []string {
+// Algorithms names the transform and its algorithms, e.g. [IPSEC_TRANSFORM_ESP_AUTH HMAC_SHA_1_96].
+func (p QMProposal) Algorithms() []string {
 	out := []string{p.Transform.String()}
 	if p.Transform.HasAuth() {
 		out = append(out, p.Auth.String())
@@ -415,7 +416,7 @@ func (p QMProposal) algorithms() []string {
 
 // String is a one-line form for traces.
 func (p QMProposal) String() string {
-	return fmt.Sprintf("%s lifetime=%ds/%dKB pfs=%s", strings.Join(p.algorithms(), "+"),
+	return fmt.Sprintf("%s lifetime=%ds/%dKB pfs=%s", strings.Join(p.Algorithms(), "+"),
 		p.LifetimeSeconds, p.LifetimeKilobytes, p.PFS)
 }
 
@@ -572,7 +573,7 @@ func (p Policy) String() string {
 		w.WriteString(" {\n")
 		fmt.Fprintf(&w, "   QM lifetime = %s, %s,\n", duration(pr.LifetimeSeconds, " "), kilobytes(pr.LifetimeKilobytes))
 		w.WriteString("   Crypto algos =\n")
-		algos := pr.algorithms()
+		algos := pr.Algorithms()
 		for i, a := range algos {
 			sep := ","
 			if i == len(algos)-1 {
