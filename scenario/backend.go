@@ -72,8 +72,18 @@ func NewSimWorld(s *Script) (*SimWorld, error) {
 	if len(hosts) == 0 {
 		hosts = []HostDecl{{Name: localHost}}
 	}
-	for _, hd := range hosts {
-		if _, err := n.AddHost(sim.HostConfig{Name: hd.Name, Addresses: hd.Addrs}); err != nil {
+	for i := range hosts {
+		hd := &hosts[i]
+		var bad error
+		cfg := hostConfig(hd, func(p Pos, format string, args ...any) {
+			if bad == nil {
+				bad = fmt.Errorf("%s: %s", p.lineString(), fmt.Sprintf(format, args...))
+			}
+		})
+		if bad != nil {
+			return nil, bad
+		}
+		if _, err := n.AddHost(cfg); err != nil {
 			return nil, fmt.Errorf("%s: %w", hd.Pos.lineString(), err)
 		}
 	}
@@ -184,6 +194,9 @@ func (b nativeBackend) Open(s *Script) (World, error) {
 		}
 		if st.Call == "advance" {
 			return nil, &SkipError{Reason: "moves the virtual clock, which only the simulator has"}
+		}
+		if st.Call == "mmpolicy" || st.Call == "qmpolicy" {
+			return nil, &SkipError{Reason: "registers AuthIP policies, which on a real machine are its administrator's"}
 		}
 		for _, a := range st.Args {
 			// A real machine must only ever talk to itself: a script naming any other address

@@ -2,10 +2,12 @@ package scenario
 
 import (
 	"encoding/binary"
+	stderrors "errors"
 	"sort"
 	"strings"
 
 	"github.com/wsssim/wsssim/policy"
+	"github.com/wsssim/wsssim/sim"
 	"github.com/wsssim/wsssim/sockaddr"
 	"github.com/wsssim/wsssim/socket"
 )
@@ -57,6 +59,9 @@ type appEnv struct {
 	vars    map[string]socket.Handle
 	ovs     map[string]*socket.Overlapped
 	sockOvs map[socket.Handle]*socket.Overlapped
+	// the token handles the application's last successful WSAQuerySocketSecurity returned,
+	// for CloseHandle machinetoken / apptoken
+	machineToken, appToken uint64
 }
 
 // newAppEnv makes an application's state. The OVERLAPPED maps are made on first use (see
@@ -88,8 +93,8 @@ func init() {
 		{name: "ioctlsocket", synopsis: "ioctlsocket S CMD ARG", compile: compileIoctlsocket},
 		{name: "bind", synopsis: "bind S ADDR|NULL [len=N]", keys: []string{"len"}, compile: compileAddrCall},
 		{name: "listen", synopsis: "listen S BACKLOG", compile: compileListen},
-		{name: "connect", synopsis: "connect S ADDR|NULL|AF_UNSPEC [len=N]", keys: []string{"len"}, compile: compileAddrCall},
-		{name: "WSAConnect", synopsis: "WSAConnect S ADDR|NULL|AF_UNSPEC [len=N]", keys: []string{"len"}, compile: compileAddrCall},
+		{name: "connect", synopsis: "connect S ADDR|NULL|AF_UNSPEC [len=N]", keys: []string{"len"}, checks: []string{"reason"}, failChecks: []string{"reason"}, compile: compileAddrCall},
+		{name: "WSAConnect", synopsis: "WSAConnect S ADDR|NULL|AF_UNSPEC [len=N]", keys: []string{"len"}, checks: []string{"reason"}, failChecks: []string{"reason"}, compile: compileAddrCall},
 		{name: "ConnectEx", synopsis: "ConnectEx S ADDR|NULL [len=N] [ov=NAME|NULL]", keys: []string{"len", "ov"}, compile: compileAddrCall},
 		{name: "WSAGetOverlappedResult", synopsis: "WSAGetOverlappedResult S [OV|NULL] [wait=0|1]", keys: []string{"wait"}, checks: []string{"bytes"}, compile: compileGetOverlapped},
 		{name: "accept", synopsis: "accept S [len=N|NULL] [addr=NULL]", keys: []string{"len", "addr"}, checks: []string{"peer", "len"}, handle: true, compile: compileAccept},
@@ -108,6 +113,10 @@ func init() {
 		}},
 		injectSpec,
 		advanceSpec,
+		mmPolicySpec,
+		qmPolicySpec,
+		getUserNameSpec,
+		closeHandleSpec,
 	}
 	// The other secure-socket calls and WSAIoctl (secure.go) go after WSASetSocketSecurity.
 	for i, c := range callList {
@@ -329,7 +338,12 @@ func compileAddrCall(r *reader) action {
 		case "ConnectEx":
 			err = x.api.ConnectEx(h, b, l, ov.resolve(x.env, h))
 		}
-		return outcome{err: err}
+		o := outcome{err: err}
+		var re *sim.RuleError
+		if stderrors.As(err, &re) && re.Detail != "" {
+			o.set("reason", re.Detail)
+		}
+		return o
 	}
 }
 

@@ -127,6 +127,7 @@ func (a *analyzer) declarations() {
 		}
 		a.hosts[h.Name] = h
 		a.hostNames = append(a.hostNames, h.Name)
+		hostConfig(h, a.errs.at)
 		for _, ip := range h.Addrs {
 			switch {
 			case !ip.IsValid():
@@ -440,6 +441,35 @@ func compileCheck(vc ValueCheck) (func(string) bool, string) {
 			g, err := policy.ParseProtocol(got)
 			return err == nil && g == want
 		}, ""
+	case "reason":
+		// The explanation of a failed negotiation is a sentence: the check asks that it
+		// contains the expected words.
+		want := vc.Value
+		if want == "" {
+			return nil, "reason= needs the words the explanation must contain"
+		}
+		return func(got string) bool { return strings.Contains(got, want) }, ""
+	case "name":
+		want := vc.Value
+		return func(got string) bool { return strings.EqualFold(got, want) }, ""
+	case "machinetoken", "apptoken":
+		if vc.Value != "yes" && vc.Value != "no" {
+			return nil, vc.Key + "= takes yes or no"
+		}
+		want := vc.Value
+		return func(got string) bool { return got == want }, ""
+	case "mmsa", "qmsa":
+		want, ok := intValue(vc.Value)
+		if !ok || want < 0 {
+			return nil, vc.Key + "= needs an SA id (a number; 0 for none)"
+		}
+		return func(got string) bool { return got == strconv.FormatInt(want, 10) }, ""
+	case "negerr":
+		want, ok := parseCode(vc.Value)
+		if !ok {
+			return nil, "negerr= needs an error name (ERROR_IPSEC_IKE_AUTH_FAIL …) or a number, got " + strconv.Quote(vc.Value)
+		}
+		return func(got string) bool { return got == strconv.FormatUint(uint64(want), 10) }, ""
 	case "version":
 		want, ok := parseVersion(vc.Value)
 		if !ok {

@@ -12,7 +12,8 @@
 //	[WHO:] [VAR =] CALL ARG... [=> RESULT [KEY=VALUE...]]
 //
 // A host has its addresses (IPv4 or IPv6, no port) besides 127.0.0.1 and ::1; its KEY=VALUE
-// options are kept in HostDecl.Options for later features. A file without host lines has one
+// options are its IPsec credentials and rules: domain=NAME, cert="SUBJECT",
+// require=tcp/445,..., request=..., failover=yes. A file without host lines has one
 // host, "local", with only the loopback addresses. Each host has a default application (SYSTEM,
 // an administrator); app lines add applications under other user accounts. Every application
 // starts with Winsock initialised once, as if it had called WSAStartup.
@@ -78,6 +79,11 @@
 //	inject CALL CODE [times=N] [nth=N] [probability=P seed=N] [app=HOST/APP] [host=HOST]
 //	                        (pseudo-statement: make later CALLs that would succeed fail with CODE)
 //	advance DURATION        (pseudo-statement: move the virtual clock; 90s, 5m, 1h30m)
+//	mmpolicy GUID host=HOST [proposals=] [auth=] [lifetime=]   (pseudo-statement: an AuthIP MM policy)
+//	qmpolicy GUID host=HOST [proposals=] [em=] [impersonation=] [lifetime=] [kb=] [idle=]
+//	                          [failoveridle=]   (pseudo-statement: an AuthIP QM policy)
+//	GetUserName                                                        name
+//	CloseHandle             machinetoken|apptoken|HANDLE
 //
 // Lengths: an input length (bind's, connect's, sendto's tolen, setsockopt's optlen,
 // SecuritySettingsLen) defaults to the true size of what is passed; a larger len= is a caller
@@ -102,8 +108,9 @@
 // PeerAddress's sa_family and namelen= its PeerTargetNameStringLen. WSAIoctl takes the input
 // keys of the function its CODE stands behind (SIO_SET_SECURITY, SIO_QUERY_SECURITY,
 // SIO_SET_PEER_TARGET_NAME, SIO_DELETE_PEER_TARGET_NAME with its ADDR) and runs its checks;
-// outlen= is cbOutBuffer. No IPsec is negotiated yet, so a query reports Flags 0 and
-// WSAImpersonateSocketPeer always fails with WSAENOTCONN.
+// outlen= is cbOutBuffer. Connections between hosts negotiate IPsec when either end asks for
+// it; queries report what was negotiated (flags, machinetoken, apptoken, and mmsa, qmsa, negerr
+// for IPSEC2), a failed secure connect gives WSAETIMEDOUT with reason= in words.
 //
 // # Results
 //

@@ -103,7 +103,7 @@ func (e Expectation) String() string {
 		b.WriteByte(' ')
 		b.WriteString(c.Key)
 		b.WriteByte('=')
-		b.WriteString(c.Value)
+		b.WriteString(formatValue(c.Value, false))
 	}
 	return b.String()
 }

@@ -93,7 +93,16 @@ func genScript(t *rapid.T) *Script {
 			}
 		}
 		for j := 0; j < rapid.IntRange(0, 2).Draw(t, "opts"); j++ {
-			h.Options = append(h.Options, genValueArg(t, rapid.SampledFrom([]string{"domain", "user", "x_1"}).Draw(t, "optkey"), "optval"))
+			if rapid.Bool().Draw(t, "certopt") {
+				cert := genValueArg(t, "cert", "optval")
+				if strings.TrimSpace(cert.Value) != "" {
+					h.Options = append(h.Options, cert)
+				}
+				continue
+			}
+			kv := rapid.SampledFrom([][2]string{{"domain", "CORP"}, {"domain", "east"}, {"require", "tcp/445"},
+				{"request", "udp/500,tcp/80"}, {"failover", "yes"}}).Draw(t, "opt")
+			h.Options = append(h.Options, Arg{Key: kv[0], Value: kv[1]})
 		}
 		s.Hosts = append(s.Hosts, h)
 	}
@@ -137,6 +146,16 @@ func genScript(t *rapid.T) *Script {
 		}
 		st.Call = spec.name
 		switch spec.name {
+		case "mmpolicy", "qmpolicy":
+			st.Args = []Arg{pos("{11111111-2222-3333-4444-555555555555}"), kv("host", "h0")}
+			if spec.name == "qmpolicy" && rapid.Bool().Draw(t, "qmkeys") {
+				st.Args = append(st.Args, kv("proposals", "ESP:SHA1+AES_128,AH:SHA1"), kv("em", "KERBEROS"), kv("impersonation", "SOCKET_PRINCIPAL"), kv("lifetime", "1h"))
+			}
+			if spec.name == "mmpolicy" && rapid.Bool().Draw(t, "mmkeys") {
+				st.Args = append(st.Args, kv("proposals", "AES_128/SHA1/ECP_256"), kv("auth", "ANONYMOUS"))
+			}
+		case "CloseHandle":
+			st.Args = []Arg{pos(rapid.SampledFrom([]string{"machinetoken", "apptoken", "0x40000000", "12"}).Draw(t, "token"))}
 		case "advance":
 			st.Args = []Arg{pos(rapid.SampledFrom([]string{"0s", "90s", "5m", "1h30m", "2h"}).Draw(t, "duration"))}
 		case "inject":
@@ -287,7 +306,8 @@ func genScript(t *rapid.T) *Script {
 						continue
 					}
 					v := map[string]string{"value": "SOCK_STREAM", "len": "16", "bytes": "0x3", "addr": "[::1]:*", "peer": "127.0.0.1:80", "version": "2.2",
-						"infolen": "24", "flags": "SECURED|ENCRYPTED", "protocol": "IPSEC2"}[k]
+						"infolen": "24", "flags": "SECURED|ENCRYPTED", "protocol": "IPSEC2", "reason": "main mode failed: no common proposal",
+						"name": `CORP\alice`, "machinetoken": "yes", "apptoken": "no", "mmsa": "1", "qmsa": "0", "negerr": "ERROR_IPSEC_IKE_AUTH_FAIL"}[k]
 					e.Checks = append(e.Checks, ValueCheck{Key: k, Value: v})
 				}
 			} else {

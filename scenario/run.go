@@ -89,7 +89,12 @@ func (s Step) Message() string {
 		b.WriteString(" [rule ")
 		b.WriteString(s.Rule.ID)
 		b.WriteString(": ")
-		b.WriteString(s.Rule.Condition)
+		if r := s.Values["reason"]; r != "" {
+			// The model's own words for this call say more than the rule's general condition.
+			b.WriteString(r)
+		} else {
+			b.WriteString(s.Rule.Condition)
+		}
 		b.WriteString("]")
 	}
 	return b.String()

@@ -391,8 +391,8 @@ server: closesocket 0xdeadbeef => WSAENOTSOCK
 	again := mustParse(t, s.Name, s.Format())
 	assert.Equal(t, normalize(s), normalize(again))
 
-	odd := mustParse(t, "odd.wss", "host h   10.0.0.1 note=\"a # b\"   # c\nh: x = socket AF_INET SOCK_STREAM 0=>ok\nh: closesocket x=>WSAENOTSOCK|ok # d\n")
-	assert.Equal(t, "host h 10.0.0.1 note=\"a # b\"\n\nh: x = socket AF_INET SOCK_STREAM 0 => ok\nh: closesocket x => ok|WSAENOTSOCK\n", odd.Format())
+	odd := mustParse(t, "odd.wss", "host h   10.0.0.1 cert=\"a # b\"   # c\nh: x = socket AF_INET SOCK_STREAM 0=>ok\nh: closesocket x=>WSAENOTSOCK|ok # d\n")
+	assert.Equal(t, "host h 10.0.0.1 cert=\"a # b\"\n\nh: x = socket AF_INET SOCK_STREAM 0 => ok\nh: closesocket x => ok|WSAENOTSOCK\n", odd.Format())
 }
 
 func TestStmtStringAndOptions(t *testing.T) {

@@ -33,7 +33,7 @@ func secureCalls() []*callSpec {
 		{name: "WSAQuerySocketSecurity",
 			synopsis: "WSAQuerySocketSecurity S [protocol=P] [peer=ADDR] [access=MASK] [ipsec2flags=F] [fieldmask=F] [family=N] [template=NULL] [len=N] [infolen=N|NULL] [info=NULL] [ov=NAME|NULL]",
 			keys:     append(append([]string(nil), templateKeys...), "template", "len", "infolen", "info", "ov"),
-			checks:   []string{"flags", "protocol", "infolen"}, failChecks: []string{"infolen"}, compile: compileQuerySecurity},
+			checks:   []string{"flags", "protocol", "infolen", "machinetoken", "apptoken", "mmsa", "qmsa", "negerr"}, failChecks: []string{"infolen"}, compile: compileQuerySecurity},
 		{name: "WSASetSocketPeerTargetName",
 			synopsis: `WSASetSocketPeerTargetName S name="SPN"|NULL [protocol=P] [peer=ADDR] [namelen=N] [family=N] [len=N] [ov=NAME|NULL]`,
 			keys:     append(append([]string(nil), peerNameKeys...), "len", "ov"), compile: compileSetPeerTargetName},
@@ -266,7 +266,9 @@ func compileQuerySecurity(r *reader) action {
 		if lp != nil {
 			o.set("infolen", strconv.FormatUint(uint64(*lp), 10))
 			if err == nil && info != nil {
-				setInfoValues(&o, info, *lp)
+				if q, ok := setInfoValues(&o, info, *lp); ok {
+					x.env.machineToken, x.env.appToken = q.PeerMachineAccessTokenHandle, q.PeerApplicationAccessTokenHandle
+				}
 			}
 		}
 		return o
@@ -274,16 +276,31 @@ func compileQuerySecurity(r *reader) action {
 }
 
 // setInfoValues reports the SOCKET_SECURITY_QUERY_INFO a call wrote into info[:n].
-func setInfoValues(o *outcome, info []byte, n uint32) {
+func setInfoValues(o *outcome, info []byte, n uint32) (policy.QueryInfo, bool) {
 	if int64(n) > int64(len(info)) {
-		return
+		return policy.QueryInfo{}, false
 	}
 	q, bad := policy.DecodeQueryInfo(info[:n])
 	if bad != 0 {
-		return
+		return q, false
 	}
 	o.set("flags", strconv.FormatUint(uint64(q.Flags), 10))
 	o.set("protocol", strings.TrimPrefix(q.Protocol.String(), "SOCKET_SECURITY_PROTOCOL_"))
+	o.set("machinetoken", yesNo(q.PeerMachineAccessTokenHandle != 0))
+	o.set("apptoken", yesNo(q.PeerApplicationAccessTokenHandle != 0))
+	if q.IPsec2 {
+		o.set("mmsa", strconv.FormatUint(q.MmSaID, 10))
+		o.set("qmsa", strconv.FormatUint(q.QmSaID, 10))
+		o.set("negerr", strconv.FormatUint(uint64(q.NegotiationWinerr), 10))
+	}
+	return q, true
+}
+
+func yesNo(b bool) string {
+	if b {
+		return "yes"
+	}
+	return "no"
 }
 
 func compileSetPeerTargetName(r *reader) action {

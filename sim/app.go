@@ -2,6 +2,8 @@ package sim
 
 import (
 	"slices"
+
+	"github.com/wsssim/wsssim/sim/ipsec"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -41,6 +43,7 @@ type App struct {
 	next     atomic.Uint64
 	threads  atomic.Int32
 	main     *Thread
+	tokens   tokenTable
 }
 
 // Name returns the application's name ("" for the host's default application).
@@ -169,6 +172,22 @@ type Thread struct {
 	// sec holds the secure-socket calls' extra arguments outside the call record, so that the
 	// record every call resets stays small.
 	sec secArgs
+
+	// blocked is how long (in virtual nanoseconds) the last call kept the thread blocked; the
+	// clock moves by it when the call has let go of its socket.
+	blocked atomic.Int64
+
+	// impersonating is the peer identity the thread acts as after WSAImpersonateSocketPeer,
+	// until WSARevertImpersonation (nil: its application's own).
+	impersonating atomic.Pointer[ipsec.Identity]
+}
+
+// Impersonating returns the identity the thread impersonates, if it does.
+func (t *Thread) Impersonating() (ipsec.Identity, bool) {
+	if id := t.impersonating.Load(); id != nil {
+		return *id, true
+	}
+	return ipsec.Identity{}, false
 }
 
 // beginSecure is begin for the secure-socket functions and WSAIoctl, which also use c.sec.

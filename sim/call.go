@@ -37,6 +37,11 @@ type call struct {
 	outAddr   sockaddr.Addr
 	// deliveredTo is the socket that received the call's connection or datagram, for traces.
 	deliveredTo *Socket
+	// reason explains what the model decided in words (why an IPsec negotiation failed, or
+	// what it negotiated), for traces.
+	reason string
+	// userName is what GetUserName returned.
+	userName string
 }
 
 // lookup finds the call's socket and locks it; an unknown or closed handle leaves c.s nil.

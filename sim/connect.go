@@ -4,6 +4,9 @@ import (
 	"net/netip"
 	"time"
 
+	"github.com/wsssim/wsssim/sim/ipsec"
+	"github.com/wsssim/wsssim/sim/ports"
+
 	"github.com/wsssim/wsssim/errors"
 	"github.com/wsssim/wsssim/sockaddr"
 )
@@ -160,9 +163,20 @@ var (
 		ruleConnectExConnecting, ruleConnectIsConn, ruleConnectExUnbound, ruleConnectAddrNotAvail, ruleConnectMappedV6Only)
 )
 
-// Connect is connect(s, name, namelen).
+// Connect is connect(s, name, namelen). A connect whose IPsec negotiation fails blocks until the
+// SYN times out: the virtual clock moves by the time-out before it returns (ruling R18).
 func (t *Thread) Connect(h Handle, name []byte, namelen int32) error {
-	return t.addrCall("connect", chainConnect, connectEffect, h, name, namelen)
+	err := t.addrCall("connect", chainConnect, connectEffect, h, name, namelen)
+	t.waitBlocked()
+	return err
+}
+
+// waitBlocked moves the clock by the time the last call spent blocked, now that it holds no
+// socket.
+func (t *Thread) waitBlocked() {
+	if d := time.Duration(t.blocked.Swap(0)); d > 0 {
+		_ = t.app.host.net.Advance(d) // d is a positive constant: Advance cannot refuse it
+	}
 }
 
 // ConnectAddr is Connect with a Go address.
@@ -174,7 +188,9 @@ func (t *Thread) ConnectAddr(h Handle, a sockaddr.Addr) error {
 // WSAConnect is WSAConnect(s, name, namelen, NULL, NULL, NULL, NULL): the caller and callee data
 // and QoS arguments are not modelled (TCP/IP ignores them).
 func (t *Thread) WSAConnect(h Handle, name []byte, namelen int32) error {
-	return t.addrCall("WSAConnect", chainWSAConnect, connectEffect, h, name, namelen)
+	err := t.addrCall("WSAConnect", chainWSAConnect, connectEffect, h, name, namelen)
+	t.waitBlocked()
+	return err
 }
 
 // ConnectEx is the ConnectEx extension function (no send buffer). It returns the CONNECTEX-PENDING
@@ -209,26 +225,40 @@ func connectEffect(c *call) error {
 			return err
 		}
 	}
-	result := s.handshake(c.addr)
+	net := s.app.host.net
+	result, failure := s.handshake(c.addr)
 	if result == nil {
 		c.deliveredTo = s.ext().peerSock
+	}
+	var delay time.Duration
+	if failure != nil {
+		c.reason = failure.Error()
+		if result == ruleConnectNegotiation {
+			delay = negotiationTimeout
+		}
 	}
 	if c.fn == "ConnectEx" || s.has(bitNonBlocking) {
 		s.state = StateConnecting
 		s.peer = c.addr // getpeername reports the target while a connect() is in flight
 		s.set(bitViaConnectEx, c.fn == "ConnectEx")
-		a := &connectAttempt{s: s, result: result, ov: c.ov, due: s.app.host.net.Now()}
+		a := &connectAttempt{s: s, result: result, ov: c.ov, due: net.Now() + delay}
 		s.ext().attempt = a
 		if c.ov != nil {
 			c.ov.start()
 		}
-		s.app.host.net.addPending(a)
+		net.addPending(a)
 		if c.fn == "ConnectEx" {
 			return ruleConnectExPending.err
 		}
 		return ruleConnectWouldBlock.err
 	}
 	if result != nil {
+		if failure != nil {
+			// The calling thread is blocked until the SYN times out: the clock moves once the
+			// call has let go of the socket (Thread.Connect).
+			c.t.blocked.Store(int64(delay))
+			return result.errWith(c.reason)
+		}
 		return result.err
 	}
 	s.state = StateConnected
@@ -308,47 +338,69 @@ func (s *Socket) sourceFor(dst sockaddr.Addr) (sockaddr.Addr, bool) {
 }
 
 // handshake runs the TCP three-way handshake from s to dst and returns nil when a listener
-// took the connection, or the rule that says why not. s.mu is held; the listener's lock is taken
-// after it (a listener never connects, so the order cannot cycle).
-func (s *Socket) handshake(dst sockaddr.Addr) *Rule {
+// took the connection, or the rule that says why not (with the IPsec failure, when that was the
+// reason, or when the connection runs in the clear after one). s.mu is held; the listener's
+// lock is taken after it (a listener never connects, so the order cannot cycle).
+func (s *Socket) handshake(dst sockaddr.Addr) (*Rule, *ipsec.Failure) {
 	net := s.app.host.net
 	src, ok := s.sourceFor(dst)
 	if !ok {
-		return ruleConnectNoRoute
+		return ruleConnectNoRoute, nil
 	}
 	target := net.route(s.app.host, dst.IP)
 	if target == nil {
-		return ruleConnectUnreachable
+		return ruleConnectUnreachable, nil
 	}
 	entry := target.ports.Lookup(s.portsProto(), dst, true)
 	if entry == nil {
-		return ruleConnectRefused
+		return ruleConnectRefused, nil
 	}
 	l, _ := entry.Owner().(*Socket)
 	if l == nil || l == s {
-		return ruleConnectRefused
+		return ruleConnectRefused, nil
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.state != StateListening || l.entry != entry || len(l.listenq.ready) >= l.listenq.backlog {
-		return ruleConnectRefused
+		return ruleConnectRefused, nil
+	}
+	// IPsec, when either end asks for it. Traffic that stays on one host is loopback, which
+	// IPsec never protects (ruling R17).
+	var sc *secureConn
+	var failure *ipsec.Failure
+	if target != s.app.host {
+		init := sideOf(s, ports.TCP, dst.Port, roleName("client", s.app.host))
+		if n := s.namesOf(); n != nil && n.tcp != nil {
+			init.peer.TargetName = n.tcp.Name
+		}
+		resp := sideOf(l, ports.TCP, dst.Port, roleName("server", target))
+		o, f, flows := negotiate(init, resp)
+		if !flows {
+			return ruleConnectNegotiation, f
+		}
+		failure = f
+		if init.wants || resp.wants {
+			sc = net.newSecureConn(init, s.app, l.app, o, f, src.String()+" → "+dst.String())
+		}
 	}
 	if !target.reserveSocket() {
-		return ruleConnectRefused
+		return ruleConnectRefused, nil
 	}
 	srv := &Socket{
 		app: l.app, family: l.family, typ: l.typ, proto: l.proto, state: StateConnected,
 		local: asSeenBy(l, dst),
 		peer:  asSeenBy(l, src),
 	}
-	srv.extra = &sockExtra{accepted: entry, peerSock: s}
+	srv.extra = &sockExtra{accepted: entry, peerSock: s, conn: sc}
 	target.ports.AddConnection(entry)
 	l.listenq.ready = append(l.listenq.ready, srv)
 	l.listenq.received++
 	s.local = src
 	s.peer = dst
-	s.ext().peerSock = l
-	return nil
+	x := s.ext()
+	x.peerSock = l
+	x.conn, x.initiator = sc, true
+	return nil, failure
 }
 
 // asSeenBy writes an address in the family of socket l: a dual-stack IPv6 socket sees IPv4 peers

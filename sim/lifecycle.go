@@ -322,7 +322,11 @@ func (s *Socket) closeLocked() {
 	s.dropConnection()
 	s.state = StateClosed
 	if s.extra != nil {
+		// closesocket removes the socket's IPsec filters and policy: its connection's SAs are
+		// no longer kept or rekeyed.
+		s.extra.conn.close()
 		s.extra.settings = nil
 	}
+	host.net.dropUDPSecurity(s)
 	host.releaseSocket()
 }

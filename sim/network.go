@@ -7,6 +7,8 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/wsssim/wsssim/policy"
+	"github.com/wsssim/wsssim/sim/ipsec"
 	"github.com/wsssim/wsssim/sim/ports"
 )
 
@@ -21,6 +23,12 @@ type Network struct {
 	byAddr map[netip.Addr]*Host
 
 	clock clock
+
+	// IPsec main-mode SAs by host pair, and the counter SA ids come from.
+	saMu   sync.Mutex
+	saSeq  uint64
+	mmSAs  map[string]*mainModeSA
+	udpSec map[udpKey]udpSecurity
 
 	faultMu sync.Mutex
 	faults  faultList
@@ -45,6 +53,16 @@ type HostConfig struct {
 	// MaxSockets bounds the sockets open on the host at once (WSAEMFILE beyond). 0 means the
 	// default of 65536.
 	MaxSockets int
+	// Credentials are what the machine authenticates with in IPsec negotiations: domain
+	// membership (Kerberos) and a machine certificate. The zero value is a workgroup machine
+	// without a certificate, with which every negotiation needing authentication fails.
+	Credentials ipsec.Credentials
+	// Rules are the administrator's connection-security rules: ports whose traffic must (or
+	// should) be protected by IPsec even for sockets that never call WSASetSocketSecurity.
+	Rules []ConnectionRule
+	// FailOver marks a host of a fail-over cluster: its idle SAs expire after the policy's
+	// fail-over idle time-out (1 minute by default) instead of the normal one (5 minutes).
+	FailOver bool
 }
 
 // DefaultMaxSockets is the per-host socket limit when HostConfig.MaxSockets is 0.
@@ -62,12 +80,21 @@ func (n *Network) AddHost(cfg HostConfig) (*Host, error) {
 	if _, dup := n.byName[name]; dup {
 		return nil, fmt.Errorf("sim: host %q already exists", name)
 	}
+	for _, r := range cfg.Rules {
+		if r.Proto != ports.TCP && r.Proto != ports.UDP {
+			return nil, fmt.Errorf("sim: host %s: connection rule %v: protocol must be TCP or UDP", name, r)
+		}
+	}
 	h := &Host{
 		net:        n,
 		name:       name,
 		ports:      ports.NewTable(cfg.Ports),
 		maxSockets: int64(cfg.MaxSockets),
 		apps:       map[string]*App{},
+		creds:      cfg.Credentials,
+		rules:      append([]ConnectionRule(nil), cfg.Rules...),
+		failOver:   cfg.FailOver,
+		contexts:   map[policy.GUID]providerContext{},
 	}
 	if h.maxSockets <= 0 {
 		h.maxSockets = DefaultMaxSockets
@@ -156,12 +183,20 @@ type Host struct {
 	ports      *ports.Table
 	maxSockets int64
 
+	creds    ipsec.Credentials
+	rules    []ConnectionRule
+	failOver bool
+
 	mu         sync.Mutex
 	apps       map[string]*App
 	appOrder   []*App
 	defaultApp *App
-	open       atomic.Int64 // sockets open on the host
+	contexts   map[policy.GUID]providerContext // AuthIP policies by provider-context key
+	open       atomic.Int64                    // sockets open on the host
 }
+
+// Credentials returns what the host authenticates with in IPsec negotiations.
+func (h *Host) Credentials() ipsec.Credentials { return h.creds }
 
 // Name returns the host's name.
 func (h *Host) Name() string { return h.name }

@@ -203,3 +203,11 @@ func (a *App) PeerTargetNames(h Handle) (names []policy.PeerTargetName, ok bool)
 	})
 	return names, true
 }
+
+// namesOf returns the socket's peer target names, or nil; s.mu is held.
+func (s *Socket) namesOf() *peerNames {
+	if s.extra == nil {
+		return nil
+	}
+	return s.extra.names
+}

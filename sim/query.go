@@ -99,9 +99,15 @@ func (c *call) setQuery(template []byte, templateLen uint32, info []byte, infoLe
 // info and *infoLen is set to its size; when info is too small the call fails and *infoLen
 // receives the size required (ruling R9).
 //
-// The current model negotiates no IPsec, so the answer is always Flags 0 (traffic in the
-// clear) with no token handles, whatever the settings of either end. On an overlapped socket a
-// non-nil ov completes at once with the bytes written (ruling R7).
+// The answer is what negotiation left on the connection (TCP) or with the template's peer (UDP):
+// SOCKET_INFO_CONNECTION_SECURED when an IPsec SA protects it, _ENCRYPTED when its quick-mode
+// proposal has a cipher, _IMPERSONATED on the responder when the initiator authenticated as a
+// user; Flags 0 for traffic in the clear (nothing asked for IPsec, loopback, or ALLOW_INSECURE
+// after a failure, whose IKE error the IPSEC2 form reports in NegotiationWinerr). With a
+// template whose PeerTokenAccessMask is not 0, a secured connection also returns token handles
+// for the peer's machine and, when it authenticated one, its user; CloseHandle closes them. The
+// IPSEC2 form carries the main-mode and quick-mode SA ids. On an overlapped socket a non-nil ov
+// completes at once with the bytes written (ruling R7).
 func (t *Thread) WSAQuerySocketSecurity(h Handle, template []byte, templateLen uint32, info []byte, infoLen *uint32, ov *Overlapped) error {
 	c := t.beginSecure("WSAQuerySocketSecurity")
 	defer t.end(c)
@@ -124,8 +130,16 @@ func querySecurityEffect(c *call) error {
 		}
 		return ruleQueryInfoSmallNull.err
 	}
-	// No IPsec negotiation is modelled yet: no connection is secured, so Flags is 0 and there
-	// are no peer tokens to return, whatever PeerTokenAccessMask asks for (ruling R8).
+	conn, initiator := c.s.securityWith(c.addr)
+	conn.info(&q, initiator)
+	if conn != nil && conn.secured() && c.sec.tmplOK && c.sec.tmpl.PeerTokenAccessMask != 0 {
+		// Each query hands out new handles, which the caller closes with CloseHandle.
+		machine, user := conn.peerIdentity(initiator)
+		q.PeerMachineAccessTokenHandle = c.app.tokens.open(machine)
+		if user != nil {
+			q.PeerApplicationAccessTokenHandle = c.app.tokens.open(*user)
+		}
+	}
 	n := q.PutTo(c.sec.out[:c.sec.outN])
 	*c.sec.outLen = uint32(n)
 	c.sec.info, c.sec.written = q, n

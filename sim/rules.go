@@ -36,11 +36,26 @@ func (r *Rule) Err() error { return r.err }
 // RuleError is the error a failed call returns: the code, and the rule that decided it.
 type RuleError struct {
 	Rule *Rule
-	code error
+	// Detail says what the model found, where a rule alone does not (the reason an IPsec
+	// negotiation failed); empty for precondition failures.
+	Detail string
+	code   error
 }
 
-// Error reads like "WSAEINVAL (10022): an invalid argument was supplied [rule BIND-TWICE]".
-func (e *RuleError) Error() string { return e.Rule.Code.Error() + " [rule " + e.Rule.ID + "]" }
+// Error reads like "WSAEINVAL (10022): an invalid argument was supplied [rule BIND-TWICE]", with
+// ": detail" after it when there is one.
+func (e *RuleError) Error() string {
+	s := e.Rule.Code.Error() + " [rule " + e.Rule.ID + "]"
+	if e.Detail != "" {
+		s += ": " + e.Detail
+	}
+	return s
+}
+
+// errWith returns a new error of the rule carrying a detail (it allocates, unlike Err).
+func (r *Rule) errWith(detail string) error {
+	return &RuleError{Rule: r, Detail: detail, code: r.Code}
+}
 
 // Code returns the Winsock error code.
 func (e *RuleError) Code() errors.Errno { return e.Rule.Code }

@@ -3,6 +3,7 @@ package sim_test
 import (
 	"encoding/binary"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -235,6 +236,24 @@ var ruleCases = map[string]func(f *fixture) error{
 	},
 	"CONNECT-REFUSED":     func(f *fixture) error { return f.th.ConnectAddr(f.tcp(), v4("127.0.0.1:81")) },
 	"CONNECT-UNREACHABLE": func(f *fixture) error { return f.th.ConnectAddr(f.tcp(), v4("10.9.9.9:80")) },
+	"CONNECT-NEGOTIATION": func(f *fixture) error {
+		// A secured listener on "far", a secured client on "h": neither host has credentials.
+		l := f.sock(f.farT, sim.AF_INET, sim.SOCK_STREAM)
+		f.ok(f.farT.WSASetSocketSecurity(l, nil, 0, nil))
+		f.ok(f.farT.BindAddr(l, v4("0.0.0.0:27015")))
+		f.ok(f.farT.Listen(l, 1))
+		c := f.tcp()
+		f.ok(f.th.WSASetSocketSecurity(c, nil, 0, nil))
+		before := f.net.Now()
+		err := f.th.ConnectAddr(c, v4("10.0.0.3:27015"))
+		assert.Equal(f.t, 21*time.Second, f.net.Now()-before, "the connect blocks until the SYN times out")
+		var re *sim.RuleError
+		if assert.ErrorAs(f.t, err, &re) {
+			assert.Equal(f.t, "extended mode failed: no common authentication method; client h has no credentials, server far has no credentials", re.Detail)
+		}
+		return err
+	},
+	"CLOSEHANDLE-INVALID": func(f *fixture) error { return f.th.CloseHandle(0x1234) },
 	"CONNECT-NETUNREACH": func(f *fixture) error {
 		return f.farT.ConnectAddr(f.sock(f.farT, sim.AF_INET6, sim.SOCK_STREAM), v4("[fd00::2]:80"))
 	},

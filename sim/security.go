@@ -75,10 +75,13 @@ func (t *Thread) WSASetSocketSecurity(h Handle, settings []byte, settingsLen uin
 
 func setSecurityEffect(c *call) error {
 	s := c.s
+	applied := &appliedSecurity{}
 	if !c.null {
 		st, _ := policy.DecodeSettings(c.buf[:c.n])
 		s.ext().settings = &st
+		applied.settings = &st
 	}
+	s.security.Store(applied)
 	s.set(bitSecured, true)
 	s.set(bitExclusive, true)
 	if c.ov != nil && s.has(bitOverlapped) {

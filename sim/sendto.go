@@ -84,6 +84,9 @@ func (t *Thread) SendtoAddr(h Handle, data []byte, to sockaddr.Addr) (int, error
 func sendtoEffect(c *call) error {
 	s := c.s
 	if s.isStream() {
+		if x := s.extra; x != nil {
+			x.conn.use(int(c.outValue))
+		}
 		return nil
 	}
 	dst := s.peer
@@ -95,18 +98,26 @@ func sendtoEffect(c *call) error {
 			return err
 		}
 	}
-	if _, ok := s.sourceFor(dst); !ok {
+	src, ok := s.sourceFor(dst)
+	if !ok {
 		return ruleSendtoNoRoute.err
 	}
 	target := s.app.host.net.route(s.app.host, dst.IP)
 	if target == nil {
 		return nil // a datagram to nowhere is sent and lost
 	}
+	var r *Socket
 	if e := target.ports.Lookup(s.portsProto(), dst, false); e != nil {
-		if r, ok := e.Owner().(*Socket); ok {
-			r.datagrams.Add(1)
-			c.deliveredTo = r
-		}
+		r, _ = e.Owner().(*Socket)
+	}
+	// IPsec, when either end asks for it, except on loopback (ruling R17). A datagram whose
+	// negotiation fails is dropped, and sendto still succeeds: UDP does not know.
+	if target != s.app.host && !s.secureDatagram(c, r, src, dst) {
+		return nil
+	}
+	if r != nil {
+		r.datagrams.Add(1)
+		c.deliveredTo = r
 	}
 	return nil
 }

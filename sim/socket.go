@@ -76,7 +76,19 @@ type Socket struct {
 	listenq     *listenQueue
 	extra       *sockExtra    // what only some sockets need, made on first use (see ext)
 	datagrams   atomic.Uint64 // datagrams delivered to this socket
+
+	// security is what WSASetSocketSecurity applied (nil: never called), published so that a
+	// datagram's sender can read a receiver's settings without taking its lock; settings are
+	// fixed before bind, so a socket that can receive never changes them.
+	security atomic.Pointer[appliedSecurity]
+	// udpSecured marks a UDP socket with entries in the network's per-peer IPsec table, which
+	// closesocket then clears.
+	udpSecured atomic.Bool
 }
+
+// appliedSecurity is a successful WSASetSocketSecurity: its settings (nil for NULL, the
+// defaults).
+type appliedSecurity struct{ settings *policy.Settings }
 
 // sockExtra holds the state only secured, connected, connecting or accepted sockets have, so
 // that the many sockets that are merely open or bound stay small (a million of them fit in
@@ -87,6 +99,17 @@ type sockExtra struct {
 	attempt  *connectAttempt
 	accepted *ports.Entry // for a socket made by accept: its listener's port entry
 	peerSock *Socket      // the socket at the other end of the last connection or association
+
+	// What IPsec negotiation left on the socket's TCP connection (nil: none was asked for), and
+	// whether this end initiated it. UDP peers' are in the network's table (udpKey).
+	conn      *secureConn
+	initiator bool
+}
+
+// udpSecurity is a UDP socket's negotiated protection with one peer.
+type udpSecurity struct {
+	conn      *secureConn
+	initiator bool
 }
 
 // ext returns the socket's extra state, making it if needed; s.mu is held.

@@ -20,6 +20,9 @@ type Event struct {
 	Code   errors.Errno // 0 for success
 	Rule   *Rule        // the rule that decided a failure
 	Note   string       // what else happened: a new handle, where a connection or datagram went
+	// Reason explains an IPsec negotiation that failed (why a secure connect timed out, or why
+	// a connection runs in the clear), in words; empty otherwise.
+	Reason string
 
 	// Structured details, for tools that check the run (the fuzzer's invariants).
 	Addr        sockaddr.Addr // the address argument (bind, connect, ConnectEx, sendto), if it decoded
@@ -143,6 +146,7 @@ func (n *Network) trace(c *call, err error) {
 	if err == nil {
 		e.NewHandle = c.outHandle
 	}
+	e.Reason = c.reason
 	if d := c.deliveredTo; d != nil { // also for a connect that completes later: the listener already has it
 		e.DeliveredTo, e.Receiver = d.app.Label(), d.handle
 	}
@@ -199,6 +203,21 @@ func (c *call) describe() string {
 }
 
 func (c *call) note(err error) string {
+	n := c.noteOf(err)
+	switch {
+	case c.reason == "":
+		return n
+	case err != nil:
+		return "— " + c.reason
+	case c.fn == "sendto" && c.deliveredTo == nil:
+		return "— dropped: " + c.reason
+	case n == "":
+		return "— in the clear: " + c.reason
+	}
+	return n + " — in the clear: " + c.reason
+}
+
+func (c *call) noteOf(err error) string {
 	switch {
 	case err != nil:
 		return ""
@@ -214,6 +233,12 @@ func (c *call) note(err error) string {
 		return "-> " + c.outAddr.String()
 	case c.fn == "getsockopt":
 		return fmt.Sprintf("-> %d", c.outValue)
+	case c.fn == "GetUserName":
+		return "-> " + c.userName
+	case c.fn == "WSAImpersonateSocketPeer":
+		if id := c.t.impersonating.Load(); id != nil {
+			return "-> acting as " + id.String()
+		}
 	case c.sec != nil && c.sec.written > 0:
 		return c.noteSecure()
 	}

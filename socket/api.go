@@ -61,6 +61,11 @@ type API interface {
 	// and through one sim.Thread's API on the simulated one.
 	WSAImpersonateSocketPeer(s Handle, addr []byte, addrLen uint32) error
 	WSARevertImpersonation() error
+	// GetUserName is GetUserNameExW(NameSamCompatible) of the calling thread: DOMAIN\user, or
+	// the impersonated peer's identity while the thread impersonates one.
+	GetUserName() (string, error)
+	// CloseHandle closes a token handle that WSAQuerySocketSecurity returned.
+	CloseHandle(h uint64) error
 	// WSAIoctl takes the codes of the secure-socket functions (SIO_SET_SECURITY …); bytesReturned
 	// nil is a NULL lpcbBytesReturned.
 	WSAIoctl(s Handle, code uint32, in []byte, inLen uint32, out []byte, outLen uint32, bytesReturned *uint32, ov *Overlapped) error

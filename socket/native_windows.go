@@ -269,6 +269,28 @@ func (native) WSAImpersonateSocketPeer(s Handle, b []byte, n uint32) error {
 
 func (native) WSARevertImpersonation() error { return toErrno(wsaRevertImpersonation()) }
 
+// nameSamCompatible is EXTENDED_NAME_FORMAT's NameSamCompatible: DOMAIN\user.
+const nameSamCompatible = 2
+
+// GetUserName asks for the size first, as GetUserNameExW's page describes (ERROR_MORE_DATA with
+// the size required), then for the name.
+func (native) GetUserName() (string, error) {
+	size := uint32(64)
+	for range 4 {
+		buf := make([]uint16, size)
+		err := getUserNameEx(nameSamCompatible, &buf[0], &size)
+		if err == nil {
+			return windows.UTF16ToString(buf[:size]), nil
+		}
+		if err != windows.ERROR_MORE_DATA {
+			return "", toErrno(err)
+		}
+	}
+	return "", toErrno(windows.ERROR_MORE_DATA)
+}
+
+func (native) CloseHandle(h uint64) error { return toErrno(closeHandle(windows.Handle(h))) }
+
 func (native) WSAIoctl(s Handle, code uint32, in []byte, inLen uint32, out []byte, outLen uint32, ret *uint32, ov *Overlapped) error {
 	p, done := outBuf(out, int64(outLen))
 	err := wsaIoctl(windows.Handle(s), code, ptr(in, int64(inLen)), inLen, p, outLen, ret, ovPtr(ov), 0)

@@ -95,3 +95,6 @@ func (o *Overlapped) simPtr() *sim.Overlapped {
 	}
 	return &o.sim
 }
+
+func (a simulated) GetUserName() (string, error) { return a.t.GetUserName() }
+func (a simulated) CloseHandle(h uint64) error   { return a.t.CloseHandle(h) }

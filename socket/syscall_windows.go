@@ -34,6 +34,8 @@ import "golang.org/x/sys/windows"
 //sys	wsaDeleteSocketPeerTargetName(s windows.Handle, addr *byte, addrLen uint32, overlapped *windows.Overlapped, completion uintptr) (err error) [failretval==socketError] = fwpuclnt.WSADeleteSocketPeerTargetName
 //sys	wsaImpersonateSocketPeer(s windows.Handle, addr *byte, addrLen uint32) (err error) [failretval==socketError] = fwpuclnt.WSAImpersonateSocketPeer
 //sys	wsaRevertImpersonation() (err error) [failretval==socketError] = fwpuclnt.WSARevertImpersonation
+//sys	getUserNameEx(format uint32, name *uint16, size *uint32) (err error) [failretval==0] = secur32.GetUserNameExW
+//sys	closeHandle(h windows.Handle) (err error) [failretval==0] = kernel32.CloseHandle
 
 // socketError is SOCKET_ERROR as the generated code compares a return value: the C int -1
 // arrives zero-extended in a register, so only its low 32 bits are set.

@@ -39,6 +39,8 @@ func errnoErr(e syscall.Errno) error {
 
 var (
 	modfwpuclnt = windows.NewLazySystemDLL("fwpuclnt.dll")
+	modkernel32 = windows.NewLazySystemDLL("kernel32.dll")
+	modsecur32  = windows.NewLazySystemDLL("secur32.dll")
 	modws2_32   = windows.NewLazySystemDLL("ws2_32.dll")
 
 	procWSADeleteSocketPeerTargetName = modfwpuclnt.NewProc("WSADeleteSocketPeerTargetName")
@@ -47,6 +49,8 @@ var (
 	procWSARevertImpersonation        = modfwpuclnt.NewProc("WSARevertImpersonation")
 	procWSASetSocketPeerTargetName    = modfwpuclnt.NewProc("WSASetSocketPeerTargetName")
 	procWSASetSocketSecurity          = modfwpuclnt.NewProc("WSASetSocketSecurity")
+	procCloseHandle                   = modkernel32.NewProc("CloseHandle")
+	procGetUserNameExW                = modsecur32.NewProc("GetUserNameExW")
 	procWSACleanup                    = modws2_32.NewProc("WSACleanup")
 	procWSAConnect                    = modws2_32.NewProc("WSAConnect")
 	procWSAGetOverlappedResult        = modws2_32.NewProc("WSAGetOverlappedResult")
@@ -111,6 +115,22 @@ func wsaSetSocketPeerTargetName(s windows.Handle, name *byte, nameLen uint32, ov
 func wsaSetSocketSecurity(s windows.Handle, settings *byte, settingsLen uint32, overlapped *windows.Overlapped, completion uintptr) (err error) {
 	r1, _, e1 := syscall.SyscallN(procWSASetSocketSecurity.Addr(), uintptr(s), uintptr(unsafe.Pointer(settings)), uintptr(settingsLen), uintptr(unsafe.Pointer(overlapped)), uintptr(completion))
 	if r1 == socketError {
+		err = errnoErr(e1)
+	}
+	return
+}
+
+func closeHandle(h windows.Handle) (err error) {
+	r1, _, e1 := syscall.SyscallN(procCloseHandle.Addr(), uintptr(h))
+	if r1 == 0 {
+		err = errnoErr(e1)
+	}
+	return
+}
+
+func getUserNameEx(format uint32, name *uint16, size *uint32) (err error) {
+	r1, _, e1 := syscall.SyscallN(procGetUserNameExW.Addr(), uintptr(format), uintptr(unsafe.Pointer(name)), uintptr(unsafe.Pointer(size)))
+	if r1 == 0 {
 		err = errnoErr(e1)
 	}
 	return

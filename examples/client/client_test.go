@@ -2,19 +2,24 @@ package client_test
 
 import (
 	"errors"
+	"net/netip"
 	"testing"
 
 	wsserr "github.com/wsssim/wsssim/errors"
 	"github.com/wsssim/wsssim/examples/client"
 	"github.com/wsssim/wsssim/sim"
+	"github.com/wsssim/wsssim/sim/ipsec"
 	"github.com/wsssim/wsssim/sockaddr"
 	"github.com/wsssim/wsssim/socket"
 )
 
 func TestDialSecure(t *testing.T) {
 	net := sim.NewNetwork()
-	server := net.MustAddHost("server", "10.0.0.2")
-	clientHost := net.MustAddHost("client", "10.0.0.1")
+	// Two members of one domain: the default secure-socket policy authenticates them with
+	// Kerberos (without credentials the negotiation fails and the connect times out).
+	corp := ipsec.Credentials{Domain: "CORP"}
+	server, _ := net.AddHost(sim.HostConfig{Name: "server", Addresses: []netip.Addr{netip.MustParseAddr("10.0.0.2")}, Credentials: corp})
+	clientHost, _ := net.AddHost(sim.HostConfig{Name: "client", Addresses: []netip.Addr{netip.MustParseAddr("10.0.0.1")}, Credentials: corp})
 
 	srv := server.App().Main() // the host's default application (SYSTEM), Winsock initialised
 	l, _ := srv.Socket(sim.AF_INET, sim.SOCK_STREAM, 0)

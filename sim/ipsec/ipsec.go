@@ -142,7 +142,7 @@ const (
 	PhaseQuickMode
 )
 
-var phaseNames = [...]string{"policy", "main mode", "extended mode", "quick mode"}
+var phaseNames = [...]string{"negotiation", "main mode", "extended mode", "quick mode"}
 
 // String names the phase as explanations do ("main mode").
 func (p Phase) String() string {
