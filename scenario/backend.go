@@ -73,7 +73,7 @@ func NewSimWorld(s *Script) (*SimWorld, error) {
 		hosts = []HostDecl{{Name: localHost}}
 	}
 	for _, hd := range hosts {
-		if _, err := n.AddHost(sim.HostConfig{Name: hd.Name, Addresses: hd.Addrs}); err != nil {
+		if _, err := n.AddHost(hostConfig(hd)); err != nil {
 			return nil, fmt.Errorf("%s: %w", hd.Pos.lineString(), err)
 		}
 	}
@@ -170,6 +170,9 @@ func (b nativeBackend) Open(s *Script) (World, error) {
 	if len(s.Apps) > 0 {
 		a := s.Apps[0]
 		return nil, &SkipError{Reason: "runs application " + a.Label() + " as user " + a.User + "; the native back end is one process"}
+	}
+	if which, limited := limitedHost(s); limited {
+		return nil, &SkipError{Reason: "host " + which + "; only the simulator's limits can be set"}
 	}
 	for _, h := range s.Hosts {
 		for _, ip := range h.Addrs {

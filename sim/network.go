@@ -46,6 +46,10 @@ type HostConfig struct {
 	// MaxSockets bounds the sockets open on the host at once (WSAEMFILE beyond). 0 means the
 	// default of 65536.
 	MaxSockets int
+	// Buffers is the host's buffer budget in bytes, the model of its nonpaged pool: each socket
+	// holds SocketBufferCost of it, each peer target name its structure's size, and a call
+	// that needs more than is left fails with WSAENOBUFS. 0 means DefaultBuffers(MaxSockets).
+	Buffers int64
 }
 
 // DefaultMaxSockets is the per-host socket limit when HostConfig.MaxSockets is 0.
@@ -72,6 +76,10 @@ func (n *Network) AddHost(cfg HostConfig) (*Host, error) {
 	}
 	if h.maxSockets <= 0 {
 		h.maxSockets = DefaultMaxSockets
+	}
+	h.buffers = cfg.Buffers
+	if h.buffers <= 0 {
+		h.buffers = DefaultBuffers(h.maxSockets)
 	}
 	h.addrs = []netip.Addr{netip.MustParseAddr("127.0.0.1"), netip.IPv6Loopback()}
 	for _, a := range cfg.Addresses {
@@ -156,12 +164,14 @@ type Host struct {
 	addrs      []netip.Addr
 	ports      *ports.Table
 	maxSockets int64
+	buffers    int64 // the buffer budget (limits.go)
 
 	mu         sync.Mutex
 	apps       map[string]*App
 	appOrder   []*App
 	defaultApp *App
 	open       atomic.Int64 // sockets open on the host
+	bufExtra   atomic.Int64 // budget bytes held by state other than sockets (peer target names)
 }
 
 // Name returns the host's name.
@@ -257,15 +267,3 @@ func (h *Host) newApp(name, user string, admin bool) *App {
 
 // OpenSockets counts the sockets open on the host.
 func (h *Host) OpenSockets() int64 { return h.open.Load() }
-
-// reserveSocket counts a new socket if the host has room: one atomic add, undone when it went
-// over the limit, rather than a load and compare-and-swap loop that threads would retry.
-func (h *Host) reserveSocket() bool {
-	if h.open.Add(1) > h.maxSockets {
-		h.open.Add(-1)
-		return false
-	}
-	return true
-}
-
-func (h *Host) releaseSocket() { h.open.Add(-1) }
