@@ -190,3 +190,7 @@ func (st *streamer) close() {
 		st.world.Close()
 	}
 }
+
+// TraceLine is the step as Options.Trace prints it: "file:line: who: CALL ARGS = RESULT [RULE]
+// KEY=VALUE…", one deterministic line (passwords redacted), the form recordings keep.
+func (s Step) TraceLine() string { return s.traceLine() }
