@@ -283,7 +283,7 @@ var declared = func() *scenario.Script {
 type Violation struct {
 	Invariant string // "security-after-bind", "exclusive-delivery", "rule-table", "closed-handle", "panic", "script"
 	Line      int    // the statement's line in the program's text (0 if none)
-	Stmt      string // that statement
+	Stmt      string // that statement, passwords masked (scenario.RedactPasswords)
 	Detail    string
 }
 
@@ -314,7 +314,7 @@ func Check(p Program) (v *Violation, calls int) {
 	}
 	if c.violation != nil && c.violation.Line > 0 {
 		if i := c.violation.Line - headerLines - 1; i >= 0 && i < len(p.Lines) {
-			c.violation.Stmt = p.Lines[i]
+			c.violation.Stmt = scenario.RedactPasswords(p.Lines[i]) // reports never show a password
 		}
 	}
 	return c.violation, c.events

@@ -177,3 +177,12 @@ func (s Secret) MarshalText() ([]byte, error) { return []byte(Redacted), nil }
 
 // LogValue makes slog print "[redacted]".
 func (s Secret) LogValue() slog.Value { return slog.StringValue(Redacted) }
+
+// LiveSecrets counts the secrets whose code units are in memory now: neither wiped nor dropped
+// with their last copy. It lets a test show that code which must wipe a password does (call
+// runtime.GC first, so that unreachable secrets have been dropped).
+func LiveSecrets() int {
+	secretStore.Lock()
+	defer secretStore.Unlock()
+	return len(secretStore.units)
+}

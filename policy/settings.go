@@ -59,6 +59,9 @@ type IPsecSettings struct {
 	UserName   string
 	DomainName string
 	Password   Secret
+	// PasswordVerifier is what Seal keeps of Password once the settings are applied; Encode
+	// ignores it.
+	PasswordVerifier Verifier
 }
 
 // Size is the number of bytes Encode produces: 8, or 88 plus the bytes of the three strings.
@@ -151,7 +154,7 @@ func (s Settings) String() string {
 		if !ip.QMPolicyKey.IsZero() {
 			sb.WriteString(" qmPolicy=" + ip.QMPolicyKey.String())
 		}
-		if ip.UserName != "" || ip.DomainName != "" || ip.Password.Len() > 0 {
+		if ip.ExplicitCredentials() {
 			sb.WriteString(" user=" + strconv.Quote(ip.UserName))
 			sb.WriteString(" domain=" + strconv.Quote(ip.DomainName))
 			sb.WriteString(" password=" + Redacted)

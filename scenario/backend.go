@@ -181,6 +181,9 @@ func (b nativeBackend) Open(s *Script) (World, error) {
 		a := s.Apps[0]
 		return nil, &SkipError{Reason: "runs application " + a.Label() + " as user " + a.User + "; the native back end is one process"}
 	}
+	if which, limited := limitedHost(s); limited {
+		return nil, &SkipError{Reason: "host " + which + "; only the simulator's limits can be set"}
+	}
 	for _, h := range s.Hosts {
 		for _, ip := range h.Addrs {
 			if b.opts.HasAddress == nil || !b.opts.HasAddress(ip) {

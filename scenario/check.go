@@ -150,6 +150,7 @@ func (a *analyzer) declarations() {
 				a.errs.at(o.Pos, "host option %q is not KEY=VALUE", o.Key)
 			}
 		}
+		a.checkHostLimits(h)
 	}
 	for i := range a.s.Apps {
 		ap := &a.s.Apps[i]

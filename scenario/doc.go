@@ -12,8 +12,9 @@
 //	[WHO:] [VAR =] CALL ARG... [=> RESULT [KEY=VALUE...]]
 //
 // A host has its addresses (IPv4 or IPv6, no port) besides 127.0.0.1 and ::1; its KEY=VALUE
-// options are its IPsec credentials and rules: domain=NAME, cert="SUBJECT",
-// require=tcp/445,..., request=..., failover=yes. A file without host lines has one
+// options are its IPsec credentials and rules (domain=NAME, cert="SUBJECT", require=tcp/445,...,
+// request=..., failover=yes) and its limits (maxsockets=N: WSAEMFILE past N sockets;
+// buffers=N: WSAENOBUFS when its buffer budget of N bytes is spent). A file without host lines has one
 // host, "local", with only the loopback addresses. Each host has a default application (SYSTEM,
 // an administrator); app lines add applications under other user accounts. Every application
 // starts with Winsock initialised once, as if it had called WSAStartup.
@@ -127,6 +128,6 @@
 // Parse checks everything that does not need a network: names (with "did you mean"
 // suggestions), arguments, variables, expectations, all reported as "file:line:col: message".
 // Run executes a Script on a Backend and reports each Step; a failing step's Message reads
-// "file:line: CALL …: got X, want Y [rule ID: condition]". Format writes a Script back in
-// canonical form.
+// "file:line: CALL …: got X, want Y [rule ID: condition]". RunReader runs a file as it reads it,
+// in memory that does not grow with its length. Format writes a Script back in canonical form.
 package scenario

@@ -15,7 +15,7 @@ import (
 // (GetUserName, CloseHandle).
 
 // hostKeys are the KEY=VALUE options a host line takes.
-var hostKeys = []string{"domain", "cert", "require", "request", "failover"}
+var hostKeys = []string{"domain", "cert", "require", "request", "failover", "maxsockets", "buffers"}
 
 // hostConfig turns a host line into the simulator's configuration; problems are reported at
 // the option's position.
@@ -52,10 +52,13 @@ func hostConfig(hd *HostDecl, errAt func(Pos, string, ...any)) sim.HostConfig {
 			default:
 				errAt(vp, "host %s: failover= takes yes or no, got %q", hd.Name, o.Value)
 			}
+		case "maxsockets", "buffers":
+			// limits: checked by checkHostLimits, applied below
 		default:
 			errAt(o.Pos, "host %s: unknown option %s=%s", hd.Name, o.Key, didYouMean(o.Key, hostKeys))
 		}
 	}
+	applyHostLimits(hd, &cfg)
 	return cfg
 }
 

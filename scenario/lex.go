@@ -3,6 +3,8 @@ package scenario
 import (
 	"strconv"
 	"strings"
+
+	"github.com/wsssim/wsssim/policy"
 )
 
 // token is one whitespace-separated word of a line, already split into KEY=VALUE when it has
@@ -126,7 +128,11 @@ func makeToken(raw string, col, quoteOff int, errf func(col int, msg string)) to
 		}
 		s, err := strconv.Unquote(raw[eq+1:])
 		if err != nil {
-			errf(col+eq+1, "malformed quoted string "+raw[eq+1:]+` (escapes are Go's: \" \\ \n \x41 \u00e9)`)
+			shown := raw[eq+1:]
+			if t.key == passwordKey {
+				shown = policy.Redacted // a message must not quote a password, even a malformed one
+			}
+			errf(col+eq+1, "malformed quoted string "+shown+` (escapes are Go's: \" \\ \n \x41 \u00e9)`)
 			t.value = raw[eq+2 : len(raw)-1]
 		} else {
 			t.value = s

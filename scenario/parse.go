@@ -3,6 +3,7 @@ package scenario
 import (
 	"bytes"
 	"fmt"
+	"io"
 	"net/netip"
 	"os"
 	"sort"
@@ -46,10 +47,23 @@ func (s *errSink) result() ErrorList {
 
 // ParseFile reads and parses a .wss file. A read failure is returned as is; problems in the text
 // are an ErrorList.
+//
+// Files larger than MaxParseSize are refused before they are read: RunReader runs them.
 func ParseFile(path string) (*Script, error) {
-	src, err := os.ReadFile(path)
+	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
+	}
+	defer f.Close()
+	if info, err := f.Stat(); err == nil && info.Size() > MaxParseSize {
+		return nil, fmt.Errorf("%s: %d bytes is more than ParseFile reads at once (%d); run it streamed (scenario.RunReader)", path, info.Size(), MaxParseSize)
+	}
+	src, err := io.ReadAll(io.LimitReader(f, MaxParseSize+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(src) > MaxParseSize {
+		return nil, fmt.Errorf("%s: more than %d bytes, which ParseFile reads at once; run it streamed (scenario.RunReader)", path, MaxParseSize)
 	}
 	return Parse(path, src)
 }

@@ -39,6 +39,10 @@ type Result struct {
 	// failed to build its world). Steps is then empty.
 	Err   error
 	Steps []Step
+	// Streamed marks a RunReader result: Steps then holds only failed steps (the first
+	// MaxStreamFailures), and StepCount and FailureCount count every step and failure.
+	Streamed                bool
+	StepCount, FailureCount int
 }
 
 // Passed reports whether the script ran and every expectation held. A skipped script has not

@@ -115,7 +115,7 @@ var (
 		func(c *call) bool { return c.addr.IsV4Mapped() && c.s.has(bitV6Only) })
 
 	ruleConnectRefused = rule("CONNECT-REFUSED", "connect", errors.WSAECONNREFUSED,
-		"nothing listens on the destination address and port, or the listener's backlog is full",
+		"nothing listens on the destination address and port, the listener's backlog is full, or the listener's host has no room for the connection's socket (its socket limit or buffer budget is spent)",
 		"doc: connect — WSAECONNREFUSED: the attempt to connect was forcefully rejected; Wine sock.c test_connect",
 		nil)
 	ruleConnectUnreachable = rule("CONNECT-UNREACHABLE", "connect", errors.WSAETIMEDOUT,

@@ -203,8 +203,8 @@ func (c *call) settingsText() string {
 		return "NULL"
 	}
 	if c.n >= 0 && c.n <= int64(len(c.buf)) {
-		if st, bad := policyDecode(c.buf[:c.n]); !bad {
-			return st.String()
+		if st, ok := settingsText(c.buf[:c.n]); ok {
+			return st
 		}
 	}
 	return fmt.Sprintf("<%d bytes>", len(c.buf))

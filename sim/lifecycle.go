@@ -250,8 +250,8 @@ func (t *Thread) WSASocket(af, typ, proto int32, flags uint32) (Handle, error) {
 }
 
 func (a *App) newSocket(t *Thread, af, typ, proto int32, overlapped bool) (Handle, error) {
-	if !a.host.reserveSocket() {
-		return INVALID_SOCKET, ruleSocketLimit.err
+	if r := a.host.admitSocket(); r != nil {
+		return INVALID_SOCKET, r.err
 	}
 	s := &Socket{
 		app:    a,
@@ -326,6 +326,7 @@ func (s *Socket) closeLocked() {
 		// no longer kept or rekeyed.
 		s.extra.conn.close()
 		s.extra.settings = nil
+		s.dropNames()
 	}
 	host.net.dropUDPSecurity(s)
 	host.releaseSocket()

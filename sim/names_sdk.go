@@ -35,7 +35,17 @@ func optName(level, opt int32) string {
 	return strconv.Itoa(int(opt))
 }
 
-func policyDecode(b []byte) (policy.Settings, bool) {
+// settingsText formats a SecuritySettings buffer for a trace (ok is false when it does not
+// decode). Decoding copies the password into a Secret; it is wiped as soon as the line is
+// written, so tracing leaves no copy of it behind.
+func settingsText(b []byte) (text string, ok bool) {
 	st, bad := policy.DecodeSettings(b)
-	return st, bad != nil
+	if bad != nil {
+		return "", false
+	}
+	text = st.String()
+	if st.IPsec != nil {
+		st.IPsec.Password.Wipe()
+	}
+	return text, true
 }

@@ -63,6 +63,10 @@ type HostConfig struct {
 	// FailOver marks a host of a fail-over cluster: its idle SAs expire after the policy's
 	// fail-over idle time-out (1 minute by default) instead of the normal one (5 minutes).
 	FailOver bool
+	// Buffers is the host's buffer budget in bytes, the model of its nonpaged pool: each socket
+	// holds SocketBufferCost of it, each peer target name its structure's size, and a call
+	// that needs more than is left fails with WSAENOBUFS. 0 means DefaultBuffers(MaxSockets).
+	Buffers int64
 }
 
 // DefaultMaxSockets is the per-host socket limit when HostConfig.MaxSockets is 0.
@@ -98,6 +102,10 @@ func (n *Network) AddHost(cfg HostConfig) (*Host, error) {
 	}
 	if h.maxSockets <= 0 {
 		h.maxSockets = DefaultMaxSockets
+	}
+	h.buffers = cfg.Buffers
+	if h.buffers <= 0 {
+		h.buffers = DefaultBuffers(h.maxSockets)
 	}
 	h.addrs = []netip.Addr{netip.MustParseAddr("127.0.0.1"), netip.IPv6Loopback()}
 	for _, a := range cfg.Addresses {
@@ -182,6 +190,7 @@ type Host struct {
 	addrs      []netip.Addr
 	ports      *ports.Table
 	maxSockets int64
+	buffers    int64 // the buffer budget (limits.go)
 
 	creds    ipsec.Credentials
 	rules    []ConnectionRule
@@ -193,6 +202,7 @@ type Host struct {
 	defaultApp *App
 	contexts   map[policy.GUID]providerContext // AuthIP policies by provider-context key
 	open       atomic.Int64                    // sockets open on the host
+	bufExtra   atomic.Int64                    // budget bytes held by state other than sockets (peer target names)
 }
 
 // Credentials returns what the host authenticates with in IPsec negotiations.
@@ -291,15 +301,3 @@ func (h *Host) newApp(name, user string, admin bool) *App {
 
 // OpenSockets counts the sockets open on the host.
 func (h *Host) OpenSockets() int64 { return h.open.Load() }
-
-// reserveSocket counts a new socket if the host has room: one atomic add, undone when it went
-// over the limit, rather than a load and compare-and-swap loop that threads would retry.
-func (h *Host) reserveSocket() bool {
-	if h.open.Add(1) > h.maxSockets {
-		h.open.Add(-1)
-		return false
-	}
-	return true
-}
-
-func (h *Host) releaseSocket() { h.open.Add(-1) }

@@ -107,6 +107,19 @@ func setPeerTargetNameEffect(c *call) error {
 		x.names = &peerNames{}
 	}
 	p := c.sec.ptn
+	// The name the new one replaces (TCP's last, or this peer's) gives its bytes back.
+	var old int64
+	if s.isStream() {
+		if x.names.tcp != nil {
+			old = nameCost(*x.names.tcp)
+		}
+	} else if prev, ok := x.names.udp[keyOf(p.PeerAddress)]; ok {
+		old = nameCost(prev)
+	}
+	host := s.app.host
+	if !host.chargeBuffers(nameCost(p) - old) {
+		return ruleSetPTNNoBufs.err
+	}
 	if s.isStream() {
 		x.names.tcp = &p
 	} else {
@@ -117,6 +130,24 @@ func setPeerTargetNameEffect(c *call) error {
 	}
 	completeAtOnce(c, 0)
 	return nil
+}
+
+// dropNames forgets the socket's peer target names and gives their bytes back to the host's
+// budget; s.mu is held.
+func (s *Socket) dropNames() {
+	x := s.extra
+	if x == nil || x.names == nil {
+		return
+	}
+	var n int64
+	if x.names.tcp != nil {
+		n += nameCost(*x.names.tcp)
+	}
+	for _, p := range x.names.udp {
+		n += nameCost(p)
+	}
+	x.names = nil
+	s.app.host.refundBuffers(n)
 }
 
 // Rules of WSADeleteSocketPeerTargetName, in ruling R1's order.
@@ -165,7 +196,10 @@ func (t *Thread) WSADeleteSocketPeerTargetName(h Handle, addr []byte, addrLen ui
 
 func deletePeerTargetNameEffect(c *call) error {
 	if s := c.s; s.isDgram() && s.extra != nil && s.extra.names != nil {
-		delete(s.extra.names.udp, keyOf(c.addr))
+		if p, ok := s.extra.names.udp[keyOf(c.addr)]; ok {
+			delete(s.extra.names.udp, keyOf(c.addr))
+			s.app.host.refundBuffers(nameCost(p))
+		}
 	}
 	completeAtOnce(c, 0)
 	return nil

@@ -113,8 +113,8 @@ func outcomes(fn string, rules ...*Rule) {
 func init() {
 	implicitBind := []*Rule{ruleBindInUse, ruleBindAccess, ruleBindNoPorts}
 	connectResults := []*Rule{ruleConnectRefused, ruleConnectUnreachable, ruleConnectNoRoute}
-	outcomes("socket", ruleSocketLimit)
-	outcomes("WSASocket", ruleSocketLimit)
+	outcomes("socket", ruleSocketLimit, ruleSocketNoBufs)
+	outcomes("WSASocket", ruleSocketLimit, ruleSocketNoBufs)
 	outcomes("bind", implicitBind...)
 	outcomes("connect", append(append([]*Rule{ruleConnectWouldBlock}, connectResults...), implicitBind...)...)
 	outcomes("WSAConnect", append(append([]*Rule{ruleConnectWouldBlock}, connectResults...), implicitBind...)...)
@@ -128,7 +128,8 @@ func init() {
 	outcomes("closesocket", ruleCloseAborts)
 	querySmall := []*Rule{ruleQueryInfoSmallNull, ruleQueryInfoSmall}
 	outcomes("WSAQuerySocketSecurity", querySmall...)
-	outcomes("WSAIoctl", querySmall...) // SIO_QUERY_SECURITY
+	outcomes("WSASetSocketPeerTargetName", ruleSetPTNNoBufs)
+	outcomes("WSAIoctl", append(querySmall, ruleSetPTNNoBufs)...) // SIO_QUERY_SECURITY, SIO_SET_PEER_TARGET_NAME
 }
 
 // RulesReturning lists the rules that give a code.

@@ -78,6 +78,9 @@ func setSecurityEffect(c *call) error {
 	applied := &appliedSecurity{}
 	if !c.null {
 		st, _ := policy.DecodeSettings(c.buf[:c.n])
+		// The password has been used: the socket keeps whether credentials were given, the
+		// user and domain, and a salted verifier for a later negotiation — not the password.
+		st.IPsec.Seal()
 		s.ext().settings = &st
 		applied.settings = &st
 	}

@@ -190,8 +190,8 @@ func (c *call) describe() string {
 			return fmt.Sprintf("%v, NULL, %d", c.h, c.n)
 		}
 		if c.n >= 0 && c.n <= int64(len(c.buf)) {
-			if st, bad := policyDecode(c.buf[:c.n]); !bad {
-				return fmt.Sprintf("%v, %v, %d", c.h, st, c.n)
+			if st, ok := settingsText(c.buf[:c.n]); ok {
+				return fmt.Sprintf("%v, %s, %d", c.h, st, c.n)
 			}
 		}
 		return fmt.Sprintf("%v, <%d bytes>, %d", c.h, len(c.buf), c.n)

@@ -36,18 +36,6 @@ var bruteForceRules = map[string]func() string{
 		b.WriteString("bind s 0.0.0.0:40000\n") // a fixed port still binds
 		return b.String()
 	},
-	"SOCKET-MFILE": func() string {
-		// Open the host's maximum number of sockets; one more fails; closing one makes room.
-		var b strings.Builder
-		b.WriteString("# SOCKET-MFILE: the host's socket limit reached\n")
-		b.WriteString("first = socket AF_INET SOCK_STREAM 0\n")
-		for range sim.DefaultMaxSockets - 1 {
-			b.WriteString("socket AF_INET SOCK_STREAM 0\n")
-		}
-		b.WriteString("socket AF_INET SOCK_STREAM 0 => WSAEMFILE\n")
-		b.WriteString("closesocket first\nsocket AF_INET SOCK_STREAM 0\n")
-		return b.String()
-	},
 }
 
 // unreachableRules cannot decide any statement of the scenario language; each says why. A rule

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/wsssim/wsssim/fuzz"
+	"github.com/wsssim/wsssim/scenario"
 )
 
 func init() {
@@ -60,8 +61,7 @@ func runFuzz(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stdout, "seed %d: %v\n", s, v)
 			small, sv := fuzz.Shrink(p, v)
 			path := filepath.Join(*out, fmt.Sprintf("fuzz-%d.wss", s))
-			text := fmt.Sprintf("# wsssim fuzz --seed %d --length %d found a violation, shrunk to %d statements:\n# %s\n# Replay: wsssim run --trace %s\n",
-				s, *length, len(small.Lines), strings.ReplaceAll(sv.Error(), "\n", "\n# "), path) + small.Text()
+			text := reproducer(s, *length, small, sv, path)
 			if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
 				fmt.Fprintln(stderr, "wsssim fuzz:", err)
 				return exitUsage
@@ -91,4 +91,12 @@ func isTerminal(w io.Writer) bool {
 	}
 	info, err := f.Stat()
 	return err == nil && info.Mode()&os.ModeCharDevice != 0
+}
+
+// reproducer is the .wss file written for a violation: what was found, how to replay it, and
+// the shrunk program with its passwords masked (same lengths, so it decides the same rules).
+func reproducer(seed uint64, length int, small fuzz.Program, v *fuzz.Violation, path string) string {
+	return fmt.Sprintf("# wsssim fuzz --seed %d --length %d found a violation, shrunk to %d statements:\n# %s\n"+
+		"# Passwords are masked with as many '*' as they have characters.\n# Replay: wsssim run --trace %s\n",
+		seed, length, len(small.Lines), strings.ReplaceAll(v.Error(), "\n", "\n# "), path) + scenario.RedactPasswords(small.Text())
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/json"
 	"encoding/xml"
@@ -17,6 +18,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/wsssim/wsssim/replay"
 	"github.com/wsssim/wsssim/scenario"
 )
 
@@ -24,7 +26,7 @@ func init() {
 	register(&command{
 		name:    "run",
 		summary: "run .wss scenario files and check every call's result",
-		usage:   "run [--format text|json|junit] [--trace] [-v] [--backend sim|native] [--known FILE] FILE|DIR...",
+		usage:   "run [--format text|json|junit] [--trace] [--trace-out FILE] [--stream] [-v] [--backend sim|native] [--known FILE] FILE|DIR...",
 		run:     runRun,
 	})
 }
@@ -113,7 +115,7 @@ func (f fileResult) status() string {
 		return "error"
 	case f.result.Skipped != "":
 		return "skipped"
-	case len(f.failures()) == 0:
+	case len(f.failures()) == 0 && f.result.FailureCount <= len(f.result.Steps):
 		return "passed"
 	}
 	return "failed"
@@ -129,11 +131,13 @@ func runRun(args []string, stdout, stderr io.Writer) int {
 	timeout := fset.Duration("timeout", 0, "give up on a scenario after this long (default 30s with --backend native, where a call can block; none on the simulator)")
 	knownFile := fset.String("known", "", "file of investigated differences: \"FILE:LINE: reason\" lines report those failures as known, not counted; \"FILE: reason\" lines skip the file")
 	unavailable := fset.String("native-unavailable", "", "comma-separated calls the native Winsock lacks (e.g. the secure-socket functions under Wine): scenarios using them are skipped")
+	traceOutFile := fset.String("trace-out", "", "record the run in FILE (JSON lines: each scenario's name and content hash, then every call's trace line); wsssim replay FILE runs it again")
+	stream := fset.Bool("stream", false, "run every file streamed, line by line in bounded memory (files over 1 MiB always are, on the simulator)")
 	if err := fset.Parse(args); err != nil {
 		return exitUsage
 	}
 	if fset.NArg() == 0 {
-		fmt.Fprintln(stderr, "usage: wsssim run [--format text|json|junit] [--trace] [-v] [--backend sim|native] [--known FILE] FILE|DIR...")
+		fmt.Fprintln(stderr, "usage: wsssim run [--format text|json|junit] [--trace] [--trace-out FILE] [--stream] [-v] [--backend sim|native] [--known FILE] FILE|DIR...")
 		return exitUsage
 	}
 	switch *format {
@@ -174,6 +178,27 @@ func runRun(args []string, stdout, stderr io.Writer) int {
 		return exitUsage
 	}
 
+	if *stream && *backendName != "sim" {
+		fmt.Fprintln(stderr, "wsssim run: --stream runs on the simulator only (the native back end checks a whole script before it runs)")
+		return exitUsage
+	}
+	var rec *replay.Recorder
+	if *traceOutFile != "" {
+		f, err := os.Create(*traceOutFile)
+		if err != nil {
+			fmt.Fprintln(stderr, "wsssim run:", err)
+			return exitUsage
+		}
+		bw := bufio.NewWriter(f)
+		defer func() {
+			if err := bw.Flush(); err != nil {
+				fmt.Fprintln(stderr, "wsssim run: --trace-out:", err)
+			}
+			f.Close()
+		}()
+		rec = replay.NewRecorder(bw)
+	}
+
 	var traceOut io.Writer
 	if *trace && *format == "text" {
 		traceOut = stdout
@@ -189,16 +214,33 @@ func runRun(args []string, stdout, stderr io.Writer) int {
 	enc := json.NewEncoder(stdout)
 	for _, path := range files {
 		fr := fileResult{path: path, known: known}
-		script, err := scenario.ParseFile(path)
-		switch {
-		case err != nil:
-			fr.err = err
-		default:
-			if reason, skip := known.skipReason(path); skip {
-				fr.result = &scenario.Result{Script: script, Backend: backend.Name(), Skipped: "known difference: " + reason}
-				break
+		streamed := *backendName == "sim" && (*stream || fileSize(path) > streamAbove)
+		b := backend
+		if rec != nil {
+			b = rec.Backend(backend)
+		}
+		opts := scenario.Options{Trace: traceOut}
+		opts.OnStep = func(s scenario.Step) {
+			if rec != nil {
+				rec.Step(s)
 			}
-			fr.result = runWithTimeout(script, backend, scenario.Options{Trace: traceOut}, limit)
+			if streamed && *format == "json" && (*trace || s.Failure != "") {
+				// A streamed result keeps only failures: its steps are written as they run.
+				writeJSONStep(enc, fr, s)
+			}
+		}
+		if rec != nil {
+			sum, _ := hashFile(path)
+			rec.Begin(replay.Source{File: path, SHA256: sum, Backend: backend.Name(), Streamed: streamed})
+		}
+		if reason, skip := known.skipReason(path); skip {
+			// Skipped unread: a file that crashes this back end is not even parsed for it.
+			fr.result = &scenario.Result{Script: &scenario.Script{Name: path}, Backend: backend.Name(), Skipped: "known difference: " + reason}
+		} else {
+			fr.result, fr.err = runFile(path, streamed, b, opts, limit)
+		}
+		if rec != nil {
+			rec.End(fr.result, fr.err)
 		}
 		results = append(results, fr)
 		switch *format {
@@ -229,28 +271,62 @@ func runRun(args []string, stdout, stderr io.Writer) int {
 	return code
 }
 
-// runWithTimeout runs a script, giving up after limit (0: no limit). A real Winsock call can
-// block for good (an accept nobody connects to); the run then reports the scenario as unusable
-// and goes on with the next, leaving the blocked call behind.
-func runWithTimeout(s *scenario.Script, b scenario.Backend, opts scenario.Options, limit time.Duration) *scenario.Result {
-	if limit <= 0 {
-		return scenario.Run(s, b, opts)
+// streamAbove is the size above which a file runs streamed (scenario.RunReader) on the
+// simulator, in memory that does not grow with it.
+const streamAbove = 1 << 20
+
+// fileSize is the file's size, or 0 when it cannot be read (the run then reports why).
+func fileSize(path string) int64 {
+	info, err := os.Stat(path)
+	if err != nil {
+		return 0
 	}
-	done := make(chan *scenario.Result, 1)
+	return info.Size()
+}
+
+// hashFile is the hex SHA-256 of a file's content ("" when it cannot be read).
+func hashFile(path string) (string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	sum, _, err := replay.Hash(f)
+	return sum, err
+}
+
+// runFile runs a scenario file (parsed whole, or streamed), giving up after limit (0: no
+// limit). A real Winsock call can block for good (an accept nobody connects to); the run then
+// reports the scenario as unusable and goes on with the next, leaving the blocked call behind.
+// err is why the file could not run at all.
+func runFile(path string, streamed bool, b scenario.Backend, opts scenario.Options, limit time.Duration) (*scenario.Result, error) {
+	open := func() (io.ReadCloser, error) { return os.Open(path) }
+	if limit <= 0 {
+		_, res, err := replay.RunFile(path, open, streamed, b, opts)
+		return res, err
+	}
+	type outcome struct {
+		res *scenario.Result
+		err error
+	}
+	done := make(chan outcome, 1)
 	var traced bytes.Buffer
 	inner := opts
 	if opts.Trace != nil {
 		inner.Trace = &traced
 	}
-	go func() { done <- scenario.Run(s, b, inner) }()
+	go func() {
+		_, res, err := replay.RunFile(path, open, streamed, b, inner)
+		done <- outcome{res, err}
+	}()
 	select {
-	case r := <-done:
+	case o := <-done:
 		if opts.Trace != nil {
 			_, _ = opts.Trace.Write(traced.Bytes())
 		}
-		return r
+		return o.res, o.err
 	case <-time.After(limit):
-		return &scenario.Result{Script: s, Backend: b.Name(), Err: fmt.Errorf("%s: no result after %v: a call blocked", s.Name, limit)}
+		return &scenario.Result{Script: &scenario.Script{Name: path}, Backend: b.Name(), Err: fmt.Errorf("%s: no result after %v: a call blocked", path, limit)}, nil
 	}
 }
 
@@ -348,6 +424,9 @@ func writeTextFile(stdout, stderr io.Writer, r fileResult, verbose bool) {
 			}
 			fmt.Fprintln(stdout, f.Message())
 		}
+		if more := r.result.FailureCount - len(r.result.Steps); r.result.Streamed && more > 0 {
+			fmt.Fprintf(stdout, "%s: %d more failures not shown (a streamed run keeps the first %d)\n", r.path, more, scenario.MaxStreamFailures)
+		}
 		if verbose && r.status() == "passed" {
 			if known > 0 {
 				fmt.Fprintf(stdout, "%s: passed (%d known differences)\n", r.path, known)
@@ -396,22 +475,30 @@ func writeJSONFile(enc *json.Encoder, r fileResult, allSteps bool) {
 			jf.Errors = strings.Split(r.result.Err.Error(), "\n")
 		}
 		for _, s := range r.result.Steps {
-			if !allSteps && s.Failure == "" {
-				continue
+			if r.result.Streamed || (!allSteps && s.Failure == "") {
+				continue // a streamed run's steps were written as they ran
 			}
-			js := jsonStep{Type: "step", File: r.path, Line: s.Stmt.Pos.Line, App: s.App, Call: s.Stmt.Call,
-				Got: codeText(s), Values: s.Values, Failure: s.Failure}
-			if s.Rule != nil {
-				js.Rule = s.Rule.ID
-			}
-			if reason, ok := r.knownReason(s); ok && s.Failure != "" {
-				js.Known = reason
-			}
-			_ = enc.Encode(js)
+			writeJSONStep(enc, r, s)
 		}
 		jf.Steps, jf.Failed = len(r.result.Steps), len(r.failures())
+		if r.result.Streamed {
+			jf.Steps, jf.Failed = r.result.StepCount, len(r.failures())+r.result.FailureCount-len(r.result.Steps)
+		}
 	}
 	_ = enc.Encode(jf)
+}
+
+// writeJSONStep writes one step line.
+func writeJSONStep(enc *json.Encoder, r fileResult, s scenario.Step) {
+	js := jsonStep{Type: "step", File: r.path, Line: s.Stmt.Pos.Line, App: s.App, Call: s.Stmt.Call,
+		Got: codeText(s), Values: s.Values, Failure: s.Failure}
+	if s.Rule != nil {
+		js.Rule = s.Rule.ID
+	}
+	if reason, ok := r.knownReason(s); ok && s.Failure != "" {
+		js.Known = reason
+	}
+	_ = enc.Encode(js)
 }
 
 // writeJSONSummary writes the closing summary line.
