@@ -92,8 +92,12 @@ func (t *Thread) newHandle() Handle {
 	return h
 }
 
-// handleTable maps handles to sockets. It is sharded so that calls on different sockets from
-// different goroutines do not meet on one lock.
+// handleTable maps handles to sockets. Handles are handed out in blocks (see handleBlock), so
+// the table keeps them the same way: one array per block, found through a map keyed by the
+// block's number. A thread's sockets then sit in one array that stays in cache, and the maps
+// hold one entry per block instead of one per socket: with a million live sockets, a map entry
+// per handle cost more in cache misses than the rest of a bind+closesocket. The maps are
+// sharded by block, so that threads making sockets concurrently do not meet on one lock.
 type handleTable struct {
 	shards [handleShards]handleShard
 }
@@ -104,43 +108,94 @@ const handleShards = 64
 // invalidate each other's lock.
 type handleShard struct {
 	mu sync.RWMutex
-	m  map[Handle]*Socket
+	m  map[uint64]*handleRun
 	_  [64 - 32]byte
+}
+
+// handleRun holds the sockets of one block of handles. live counts the open ones and issued
+// the handles of the block used so far: a run goes away once every handle of its block has been
+// used and closed, so that a long-lived program keeps arrays only for blocks with open sockets
+// (and at most one more per thread, its current block), while a thread that opens and closes
+// sockets one at a time reuses its run instead of making one per socket.
+type handleRun struct {
+	socks        [handleBlock]*Socket
+	live, issued int32
 }
 
 // init exists so that the table's zero value stays usable: shard maps are made on first put,
 // which keeps an application with few sockets from paying for 64 maps.
 func (t *handleTable) init() {}
 
-func (t *handleTable) shard(h Handle) *handleShard { return &t.shards[(h>>2)%handleShards] }
+// slotOf splits a handle into its block's number and its place in the block; ok is false for
+// a value newHandle never gives (below firstHandle, or not a multiple of 4).
+func slotOf(h Handle) (block uint64, i int, ok bool) {
+	if h < firstHandle || h%4 != 0 {
+		return 0, 0, false
+	}
+	n := uint64(h-firstHandle) / 4
+	return n / handleBlock, int(n % handleBlock), true
+}
+
+func (t *handleTable) shard(block uint64) *handleShard { return &t.shards[block%handleShards] }
 
 func (t *handleTable) get(h Handle) *Socket {
-	sh := t.shard(h)
+	block, i, ok := slotOf(h)
+	if !ok {
+		return nil
+	}
+	sh := t.shard(block)
 	sh.mu.RLock()
-	s := sh.m[h]
+	var s *Socket
+	if run := sh.m[block]; run != nil {
+		s = run.socks[i]
+	}
 	sh.mu.RUnlock()
 	return s
 }
 
+// put records a socket under a handle newHandle gave, which no other socket has had.
 func (t *handleTable) put(h Handle, s *Socket) {
-	sh := t.shard(h)
+	block, i, ok := slotOf(h)
+	if !ok {
+		return
+	}
+	sh := t.shard(block)
 	sh.mu.Lock()
 	if sh.m == nil {
-		sh.m = map[Handle]*Socket{}
+		sh.m = map[uint64]*handleRun{}
 	}
-	sh.m[h] = s
+	run := sh.m[block]
+	if run == nil {
+		run = new(handleRun)
+		sh.m[block] = run
+	}
+	if run.socks[i] == nil {
+		run.live++
+		run.issued++
+	}
+	run.socks[i] = s
 	sh.mu.Unlock()
 }
 
 // remove deletes the handle and reports whether this call removed it, so that two concurrent
 // closesocket calls on one handle have exactly one winner.
 func (t *handleTable) remove(h Handle) bool {
-	sh := t.shard(h)
+	block, i, ok := slotOf(h)
+	if !ok {
+		return false
+	}
+	sh := t.shard(block)
 	sh.mu.Lock()
-	_, ok := sh.m[h]
-	delete(sh.m, h)
-	sh.mu.Unlock()
-	return ok
+	defer sh.mu.Unlock()
+	run := sh.m[block]
+	if run == nil || run.socks[i] == nil {
+		return false
+	}
+	run.socks[i] = nil
+	if run.live--; run.live == 0 && run.issued == handleBlock {
+		delete(sh.m, block)
+	}
+	return true
 }
 
 func (t *handleTable) all() []Handle {
@@ -148,8 +203,12 @@ func (t *handleTable) all() []Handle {
 	for i := range t.shards {
 		sh := &t.shards[i]
 		sh.mu.RLock()
-		for h := range sh.m {
-			out = append(out, h)
+		for block, run := range sh.m {
+			for j, s := range run.socks {
+				if s != nil {
+					out = append(out, Handle(firstHandle+4*(block*handleBlock+uint64(j))))
+				}
+			}
 		}
 		sh.mu.RUnlock()
 	}
