@@ -9,30 +9,26 @@ import (
 )
 
 func TestParseAuthIPNames(t *testing.T) {
-	c, ok := policy.ParseIKECipher("aes_128")
-	assert.True(t, ok)
-	assert.Equal(t, policy.IKECipherAES128, c)
-	c, ok = policy.ParseIKECipher("IKEEXT_CIPHER_3DES")
-	assert.True(t, ok)
-	assert.Equal(t, policy.IKECipher3DES, c)
-	i, ok := policy.ParseIKEIntegrity("SHA1")
-	assert.True(t, ok)
-	assert.Equal(t, policy.IKEIntegritySHA1, i)
-	g, ok := policy.ParseDHGroup("ECP_256")
-	assert.True(t, ok)
-	assert.Equal(t, policy.DHECP256, g)
-	g, ok = policy.ParseDHGroup("GROUP_2")
-	assert.True(t, ok)
-	assert.Equal(t, policy.DHGroup2, g)
-	m, ok := policy.ParseAuthMethodType("kerberos")
-	assert.True(t, ok)
-	assert.Equal(t, policy.AuthKerberos, m)
-	a, ok := policy.ParseAuthTransform("SHA1")
-	assert.True(t, ok)
-	assert.Equal(t, policy.AuthTransformHMACSHA196, a)
-	x, ok := policy.ParseCipherTransform("3DES")
-	assert.True(t, ok)
-	assert.Equal(t, policy.CipherTransformCBC3DES, x)
+	parsed := func(v any, ok bool) any {
+		if !ok {
+			return nil
+		}
+		return v
+	}
+	for _, tt := range []struct {
+		got, want any
+	}{
+		{parsed(policy.ParseIKECipher("aes_128")), policy.IKECipherAES128},
+		{parsed(policy.ParseIKECipher("IKEEXT_CIPHER_3DES")), policy.IKECipher3DES},
+		{parsed(policy.ParseIKEIntegrity("SHA1")), policy.IKEIntegritySHA1},
+		{parsed(policy.ParseDHGroup("ECP_256")), policy.DHECP256},
+		{parsed(policy.ParseDHGroup("GROUP_2")), policy.DHGroup2},
+		{parsed(policy.ParseAuthMethodType("kerberos")), policy.AuthKerberos},
+		{parsed(policy.ParseAuthTransform("SHA1")), policy.AuthTransformHMACSHA196},
+		{parsed(policy.ParseCipherTransform("3DES")), policy.CipherTransformCBC3DES},
+	} {
+		assert.Equal(t, tt.want, tt.got)
+	}
 	for _, bad := range []string{"", "AES_129", "SHA1/"} {
 		_, ok := policy.ParseIKECipher(bad)
 		assert.False(t, ok, bad)

@@ -342,18 +342,13 @@ func (sc *secureConn) peerIdentity(initiator bool) (machine ipsec.Identity, user
 // traceIPsec reports something the network did on its own (an SA made, rekeyed or expired) as
 // an event of application a, function "IPsec".
 func (n *Network) traceIPsec(a *App, note string) {
-	tp := n.tracer.Load()
-	if tp == nil {
-		return
-	}
-	n.traceMu.Lock()
-	defer n.traceMu.Unlock()
-	n.seq++
-	e := Event{Seq: n.seq, App: a.Label(), Thread: 1, Func: "IPsec", Handle: INVALID_SOCKET, Note: note}
-	if _, structured := (*tp).(StructuredTracer); structured {
-		e.Note = ""
-	}
-	(*tp).Event(e)
+	n.emit(func(seq uint64, structured bool) Event {
+		e := Event{Seq: seq, App: a.Label(), Thread: 1, Func: "IPsec", Handle: INVALID_SOCKET}
+		if !structured {
+			e.Note = note
+		}
+		return e
+	})
 }
 
 // roleName is how explanations name an end: its role and its host ("client pc1"), or the role

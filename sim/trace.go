@@ -109,6 +109,12 @@ func (l *TraceLog) String() string {
 
 // trace reports a finished call to the tracer, if one is installed.
 func (n *Network) trace(c *call, err error) {
+	n.emit(func(seq uint64, structured bool) Event { return c.event(seq, structured, err) })
+}
+
+// emit numbers an event and hands it to the tracer, if one is installed: make builds it only
+// then, so the untraced path does no work.
+func (n *Network) emit(make func(seq uint64, structured bool) Event) {
 	tp := n.tracer.Load()
 	if tp == nil {
 		return
@@ -116,13 +122,19 @@ func (n *Network) trace(c *call, err error) {
 	n.traceMu.Lock()
 	defer n.traceMu.Unlock()
 	n.seq++
-	e := Event{Seq: n.seq, App: c.app.Label(), Thread: c.t.id, Func: c.fn, Handle: c.h}
+	_, structured := (*tp).(StructuredTracer)
+	(*tp).Event(make(n.seq, structured))
+}
+
+// event is the call as a trace records it.
+func (c *call) event(seq uint64, structured bool, err error) Event {
+	e := Event{Seq: seq, App: c.app.Label(), Thread: c.t.id, Func: c.fn, Handle: c.h}
 	if err != nil {
 		if re, ok := err.(*RuleError); ok {
 			e.Code, e.Rule = re.Rule.Code, re.Rule
 		}
 	}
-	if _, structured := (*tp).(StructuredTracer); !structured {
+	if !structured {
 		e.Args, e.Note = c.describe(), c.note(err)
 	}
 	if c.addrErr == 0 && !c.null {
@@ -150,7 +162,7 @@ func (n *Network) trace(c *call, err error) {
 	if d := c.deliveredTo; d != nil { // also for a connect that completes later: the listener already has it
 		e.DeliveredTo, e.Receiver = d.app.Label(), d.handle
 	}
-	(*tp).Event(e)
+	return e
 }
 
 // describe formats the call's arguments. The security settings print through policy.Settings,
