@@ -42,6 +42,7 @@ package sim_test
 // 10. The explicit credentials' password never appears in a trace.
 
 import (
+	"cmp"
 	"net/netip"
 	"slices"
 	"strings"
@@ -183,7 +184,7 @@ func (w *smWorld) negotiate(init, resp smSide, target string) smNeg {
 	if !init.wants && !resp.wants {
 		return smNeg{flows: true}
 	}
-	sa := &smSA{idle: smIdle}
+	sa := &smSA{idle: smIdle, sides: [2]smSide{init, resp}}
 	if init.host.failOver || resp.host.failOver {
 		sa.idle = smIdleFailOver
 	}
@@ -253,6 +254,7 @@ type smSA struct {
 	codes                     []errors.Errno // the IKE errors a failure may report
 	initMachine, respMachine  string         // who each machine authenticated as
 	user                      string         // the initiator's user, when extended mode authenticated one
+	sides                     [2]smSide      // the initiator's and the responder's, as they were
 
 	idle      time.Duration
 	closed    bool // an end closed: the SAs are no longer kept alive or rekeyed
@@ -320,7 +322,7 @@ func (s *smSA) peerOf(initiator bool) string {
 // advanceTo moves the model's clock to T: connection attempts due by then reach their sockets,
 // and SAs idle out or rekey.
 func (w *smWorld) advanceTo(T time.Duration) {
-	slices.SortStableFunc(w.attempts, func(x, y *smAttempt) int { return int(x.due - y.due) })
+	slices.SortStableFunc(w.attempts, func(x, y *smAttempt) int { return cmp.Compare(x.due, y.due) })
 	keep := w.attempts[:0]
 	for _, at := range w.attempts {
 		if at.due <= T {
@@ -644,6 +646,8 @@ func (w *smWorld) checkQuery(t *rapid.T, m *smSock, peer sockaddr.Addr, tq polic
 		bad("ENCRYPTED (flags %#x) without a cipher negotiated", uint32(q.Flags))
 	case q.Flags == 0 && sa != nil && !sa.clear:
 		bad("clear text, but the model negotiated")
+	case q.Flags == 0 && sa != nil && ((sa.sides[0].wants && !sa.sides[0].allow) || (sa.sides[1].wants && !sa.sides[1].allow)):
+		bad("clear text, but an end that asked for IPsec (%+v, %+v) did not allow it", sa.sides[0], sa.sides[1])
 	case q.Flags != want:
 		bad("flags %#x, model %#x", uint32(q.Flags), uint32(want))
 	}
