@@ -220,7 +220,7 @@ func connectEffect(c *call) error {
 		a := &connectAttempt{s: s, result: result, ov: c.ov, due: s.app.host.net.Now()}
 		s.ext().attempt = a
 		if c.ov != nil {
-			c.ov.start()
+			c.ov.start(c.t, nil) // ConnectEx takes no completion routine: the event or the OVERLAPPED reports
 		}
 		s.app.host.net.addPending(a)
 		if c.fn == "ConnectEx" {

@@ -101,13 +101,14 @@ func (c *call) setQuery(template []byte, templateLen uint32, info []byte, infoLe
 //
 // The current model negotiates no IPsec, so the answer is always Flags 0 (traffic in the
 // clear) with no token handles, whatever the settings of either end. On an overlapped socket a
-// non-nil ov completes at once with the bytes written (ruling R7).
-func (t *Thread) WSAQuerySocketSecurity(h Handle, template []byte, templateLen uint32, info []byte, infoLen *uint32, ov *Overlapped) error {
+// non-nil ov completes at once with the bytes written (ruling R7), through routine when it is
+// not nil.
+func (t *Thread) WSAQuerySocketSecurity(h Handle, template []byte, templateLen uint32, info []byte, infoLen *uint32, ov *Overlapped, routine CompletionRoutine) error {
 	c := t.beginSecure("WSAQuerySocketSecurity")
 	defer t.end(c)
 	c.lookup(h)
 	c.setQuery(template, templateLen, info, infoLen)
-	c.ov = ov
+	c.ov, c.routine = ov, routine
 	return t.run(c, chainQuerySecurity, querySecurityEffect)
 }
 

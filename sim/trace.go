@@ -195,6 +195,9 @@ func (c *call) describe() string {
 	if s, ok := c.describeSecure(); ok {
 		return s
 	}
+	if s, ok := c.describeEvent(); ok {
+		return s
+	}
 	return c.h.String()
 }
 
@@ -216,6 +219,8 @@ func (c *call) note(err error) string {
 		return fmt.Sprintf("-> %d", c.outValue)
 	case c.sec != nil && c.sec.written > 0:
 		return c.noteSecure()
+	case c.ev != nil:
+		return c.noteEvent()
 	}
 	return ""
 }

@@ -39,6 +39,7 @@ func errnoErr(e syscall.Errno) error {
 
 var (
 	modfwpuclnt = windows.NewLazySystemDLL("fwpuclnt.dll")
+	modkernel32 = windows.NewLazySystemDLL("kernel32.dll")
 	modws2_32   = windows.NewLazySystemDLL("ws2_32.dll")
 
 	procWSADeleteSocketPeerTargetName = modfwpuclnt.NewProc("WSADeleteSocketPeerTargetName")
@@ -47,12 +48,18 @@ var (
 	procWSARevertImpersonation        = modfwpuclnt.NewProc("WSARevertImpersonation")
 	procWSASetSocketPeerTargetName    = modfwpuclnt.NewProc("WSASetSocketPeerTargetName")
 	procWSASetSocketSecurity          = modfwpuclnt.NewProc("WSASetSocketSecurity")
+	procSleepEx                       = modkernel32.NewProc("SleepEx")
 	procWSACleanup                    = modws2_32.NewProc("WSACleanup")
+	procWSACloseEvent                 = modws2_32.NewProc("WSACloseEvent")
 	procWSAConnect                    = modws2_32.NewProc("WSAConnect")
+	procWSACreateEvent                = modws2_32.NewProc("WSACreateEvent")
 	procWSAGetOverlappedResult        = modws2_32.NewProc("WSAGetOverlappedResult")
 	procWSAIoctl                      = modws2_32.NewProc("WSAIoctl")
+	procWSAResetEvent                 = modws2_32.NewProc("WSAResetEvent")
+	procWSASetEvent                   = modws2_32.NewProc("WSASetEvent")
 	procWSASocketW                    = modws2_32.NewProc("WSASocketW")
 	procWSAStartup                    = modws2_32.NewProc("WSAStartup")
+	procWSAWaitForMultipleEvents      = modws2_32.NewProc("WSAWaitForMultipleEvents")
 	procaccept                        = modws2_32.NewProc("accept")
 	procbind                          = modws2_32.NewProc("bind")
 	procclosesocket                   = modws2_32.NewProc("closesocket")
@@ -116,6 +123,16 @@ func wsaSetSocketSecurity(s windows.Handle, settings *byte, settingsLen uint32, 
 	return
 }
 
+func sleepEx(ms uint32, alertable bool) (ret uint32) {
+	var _p0 uint32
+	if alertable {
+		_p0 = 1
+	}
+	r0, _, _ := syscall.SyscallN(procSleepEx.Addr(), uintptr(ms), uintptr(_p0))
+	ret = uint32(r0)
+	return
+}
+
 func wsaCleanup() (err error) {
 	r1, _, e1 := syscall.SyscallN(procWSACleanup.Addr())
 	if r1 == socketError {
@@ -124,9 +141,26 @@ func wsaCleanup() (err error) {
 	return
 }
 
+func wsaCloseEvent(h windows.Handle) (err error) {
+	r1, _, e1 := syscall.SyscallN(procWSACloseEvent.Addr(), uintptr(h))
+	if uint32(r1) == 0 {
+		err = errnoErr(e1)
+	}
+	return
+}
+
 func wsaConnect(s windows.Handle, name *byte, namelen int32, callerData *byte, calleeData *byte, sqos *byte, gqos *byte) (err error) {
 	r1, _, e1 := syscall.SyscallN(procWSAConnect.Addr(), uintptr(s), uintptr(unsafe.Pointer(name)), uintptr(namelen), uintptr(unsafe.Pointer(callerData)), uintptr(unsafe.Pointer(calleeData)), uintptr(unsafe.Pointer(sqos)), uintptr(unsafe.Pointer(gqos)))
 	if r1 == socketError {
+		err = errnoErr(e1)
+	}
+	return
+}
+
+func wsaCreateEvent() (h windows.Handle, err error) {
+	r0, _, e1 := syscall.SyscallN(procWSACreateEvent.Addr())
+	h = windows.Handle(r0)
+	if h == 0 {
 		err = errnoErr(e1)
 	}
 	return
@@ -152,6 +186,22 @@ func wsaIoctl(s windows.Handle, code uint32, inBuf *byte, inLen uint32, outBuf *
 	return
 }
 
+func wsaResetEvent(h windows.Handle) (err error) {
+	r1, _, e1 := syscall.SyscallN(procWSAResetEvent.Addr(), uintptr(h))
+	if uint32(r1) == 0 {
+		err = errnoErr(e1)
+	}
+	return
+}
+
+func wsaSetEvent(h windows.Handle) (err error) {
+	r1, _, e1 := syscall.SyscallN(procWSASetEvent.Addr(), uintptr(h))
+	if uint32(r1) == 0 {
+		err = errnoErr(e1)
+	}
+	return
+}
+
 func wsaSocket(af int32, typ int32, protocol int32, info *byte, group uint32, flags uint32) (s windows.Handle, err error) {
 	r0, _, e1 := syscall.SyscallN(procWSASocketW.Addr(), uintptr(af), uintptr(typ), uintptr(protocol), uintptr(unsafe.Pointer(info)), uintptr(group), uintptr(flags))
 	s = windows.Handle(r0)
@@ -165,6 +215,23 @@ func wsaStartup(version uint32, data *windows.WSAData) (sockerr error) {
 	r0, _, _ := syscall.SyscallN(procWSAStartup.Addr(), uintptr(version), uintptr(unsafe.Pointer(data)))
 	if uint32(r0) != 0 {
 		sockerr = syscall.Errno(uint32(r0))
+	}
+	return
+}
+
+func wsaWaitForMultipleEvents(count uint32, events *windows.Handle, waitAll bool, timeout uint32, alertable bool) (ret uint32, err error) {
+	var _p0 uint32
+	if waitAll {
+		_p0 = 1
+	}
+	var _p1 uint32
+	if alertable {
+		_p1 = 1
+	}
+	r0, _, e1 := syscall.SyscallN(procWSAWaitForMultipleEvents.Addr(), uintptr(count), uintptr(unsafe.Pointer(events)), uintptr(_p0), uintptr(timeout), uintptr(_p1))
+	ret = uint32(r0)
+	if ret == 0xffffffff {
+		err = errnoErr(e1)
 	}
 	return
 }
