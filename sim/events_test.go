@@ -1,6 +1,7 @@
 package sim_test
 
 import (
+	"fmt"
 	"testing"
 	"time"
 
@@ -447,4 +448,33 @@ func TestWaitMatchesAModelOfItsEvents(t *testing.T) {
 			}
 		}
 	})
+}
+
+// A completion routine runs in an alertable wait of the thread that made the call, and not
+// before: WSAQuerySocketSecurity completes at once (ruling R7), its routine when the thread
+// sleeps alertably.
+func ExampleThread_SleepEx() {
+	n := sim.NewNetwork()
+	th := n.MustAddHost("h").App().Main()
+	l, _ := th.Socket(sim.AF_INET, sim.SOCK_STREAM, 0)
+	_ = th.BindAddr(l, v4("127.0.0.1:27015"))
+	_ = th.Listen(l, 5)
+	c, _ := th.Socket(sim.AF_INET, sim.SOCK_STREAM, 0) // socket() sockets are overlapped
+	_ = th.ConnectAddr(c, v4("127.0.0.1:27015"))
+
+	var ov sim.Overlapped
+	info := make([]byte, 24)
+	size := uint32(len(info))
+	done := func(code, bytes uint32, _ *sim.Overlapped, _ uint32) {
+		fmt.Printf("routine: code %d, %d bytes\n", code, bytes)
+	}
+	_ = th.WSAQuerySocketSecurity(c, nil, 0, info, &size, &ov, done)
+	r, _ := th.SleepEx(0, false) // not alertable: the routine waits
+	fmt.Println("SleepEx(0, FALSE) =", r)
+	r, _ = th.SleepEx(0, true)
+	fmt.Printf("SleepEx(0, TRUE) = %#x\n", r)
+	// Output:
+	// SleepEx(0, FALSE) = 0
+	// routine: code 0, 24 bytes
+	// SleepEx(0, TRUE) = 0xc0
 }
