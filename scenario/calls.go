@@ -152,7 +152,7 @@ type CallInfo struct {
 	Name, Synopsis string
 	Keys           []string // KEY=VALUE arguments it accepts
 	Checks         []string // values "=> ok KEY=VALUE" may check
-	ReturnsSocket  bool     // "VAR =" may bind its result
+	ReturnsSocket  bool     // "VAR =" may bind its result: a SOCKET, or the WSAEVENT of WSACreateEvent
 	Pseudo         bool     // not a Winsock call
 }
 

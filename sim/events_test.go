@@ -478,3 +478,33 @@ func ExampleThread_SleepEx() {
 	// routine: code 0, 24 bytes
 	// SleepEx(0, TRUE) = 0xc0
 }
+
+// Completions arrive from whichever goroutine moves the clock: a test's Settle on one goroutine
+// while the issuing thread polls on another.
+func TestCompletionsReachEventsFromAnotherGoroutine(t *testing.T) {
+	f := newFixture(t)
+	f.listener(f.th, "127.0.0.1:80")
+	const n = 20
+	ovs := make([]sim.Overlapped, n)
+	evs := make([]sim.EventHandle, n)
+	for i := range ovs {
+		s := f.tcp()
+		f.ok(f.th.BindAddr(s, v4("0.0.0.0:0")))
+		evs[i] = f.event()
+		ovs[i].Event = evs[i]
+		requireRule(t, "CONNECTEX-PENDING", f.th.ConnectEx(s, v4("127.0.0.1:80").Encode(), 16, &ovs[i]))
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		f.net.Settle()
+	}()
+	for range 100 {
+		_, err := f.th.WSAWaitForMultipleEvents(evs[:1], false, 0, true)
+		require.NoError(t, err)
+	}
+	<-done
+	r, err := f.th.WSAWaitForMultipleEvents(evs, true, 0, false)
+	require.NoError(t, err)
+	assert.Equal(t, sim.WSA_WAIT_EVENT_0, r)
+}
