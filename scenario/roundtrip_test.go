@@ -138,11 +138,34 @@ func genScript(t *rapid.T) *Script {
 			}
 			return Arg{Value: rapid.SampledFrom([]string{"0x100", "INVALID_SOCKET", "-1", "0xdeadbeef", "18446744073709551615"}).Draw(t, "handle")}
 		}
+		event := func() string {
+			if vars := bound[label]; len(vars) > 0 && rapid.IntRange(0, 3).Draw(t, "evkind") > 0 {
+				return rapid.SampledFrom(vars).Draw(t, "evvar")
+			}
+			return rapid.SampledFrom([]string{"0x104", "WSA_INVALID_EVENT", "NULL", "-1"}).Draw(t, "evhandle")
+		}
+		// overlapped draws the overlapped keys of a call that takes them.
+		overlapped := func(routine bool) []Arg {
+			var out []Arg
+			if !rapid.Bool().Draw(t, "ovkeys") {
+				return out
+			}
+			out = append(out, Arg{Key: "ov", Value: rapid.SampledFrom([]string{"o1", "o2", "NULL"}).Draw(t, "ovname")})
+			if out[0].Value != "NULL" && rapid.Bool().Draw(t, "event") {
+				out = append(out, Arg{Key: "event", Value: event()})
+			}
+			if routine && rapid.Bool().Draw(t, "routine") {
+				out = append(out, Arg{Key: "routine", Value: rapid.SampledFrom([]string{"R1", "done_2"}).Draw(t, "routinename")})
+			}
+			return out
+		}
 		pos := func(v string) Arg { return Arg{Value: v} }
 		kv := func(k, v string) Arg { return Arg{Key: k, Value: v} }
 		spec := rapid.SampledFrom(callList).Draw(t, "call")
 		if spec.pseudo {
 			st.Who = ""
+		} else if rapid.Bool().Draw(t, "thread") {
+			st.Thread = rapid.SampledFrom([]string{"worker", "t2", "main"}).Draw(t, "threadname")
 		}
 		st.Call = spec.name
 		switch spec.name {
@@ -197,7 +220,10 @@ func genScript(t *rapid.T) *Script {
 				st.Args = append(st.Args, kv("len", genInt(t, "lenv")))
 			}
 			if spec.name == "ConnectEx" && rapid.Bool().Draw(t, "ov") {
-				st.Args = append(st.Args, kv("ov", rapid.SampledFrom([]string{"NULL", "o1", "o2"}).Draw(t, "ovname")))
+				st.Args = append(st.Args, kv("ov", rapid.SampledFrom([]string{"o1", "o2"}).Draw(t, "ovname")))
+				if rapid.Bool().Draw(t, "event") {
+					st.Args = append(st.Args, kv("event", event()))
+				}
 			}
 			if spec.name == "sendto" && rapid.Bool().Draw(t, "data") {
 				st.Args = append(st.Args, genValueArg(t, "data", "data"))
@@ -244,9 +270,7 @@ func genScript(t *rapid.T) *Script {
 					st.Args = append(st.Args, kv("len", genInt(t, "lenv")))
 				}
 			}
-			if rapid.Bool().Draw(t, "ov") {
-				st.Args = append(st.Args, kv("ov", "sec"))
-			}
+			st.Args = append(st.Args, overlapped(true)...)
 		case "WSAQuerySocketSecurity":
 			st.Args = []Arg{sock()}
 			if rapid.Bool().Draw(t, "template") {
@@ -264,6 +288,7 @@ func genScript(t *rapid.T) *Script {
 			if rapid.Bool().Draw(t, "info") {
 				st.Args = append(st.Args, kv("info", "NULL"))
 			}
+			st.Args = append(st.Args, overlapped(true)...)
 		case "WSASetSocketPeerTargetName":
 			name := genValueArg(t, "name", "name")
 			if name.Value == "NULL" {
@@ -276,10 +301,38 @@ func genScript(t *rapid.T) *Script {
 			if rapid.Bool().Draw(t, "len") {
 				st.Args = append(st.Args, kv("len", genInt(t, "lenv")))
 			}
+			st.Args = append(st.Args, overlapped(true)...)
 		case "WSADeleteSocketPeerTargetName", "WSAImpersonateSocketPeer":
 			st.Args = []Arg{sock(), pos(rapid.SampledFrom(genAddrs).Draw(t, "addr"))}
 			if rapid.Bool().Draw(t, "len") {
 				st.Args = append(st.Args, kv("len", genInt(t, "lenv")))
+			}
+			if spec.name == "WSADeleteSocketPeerTargetName" {
+				st.Args = append(st.Args, overlapped(true)...)
+			}
+		case "WSASetEvent", "WSAResetEvent", "WSACloseEvent":
+			st.Args = []Arg{pos(event())}
+		case "WSAWaitForMultipleEvents":
+			evs := event()
+			for range rapid.IntRange(0, 2).Draw(t, "moreevents") {
+				evs += "," + event()
+			}
+			if evs == "NULL" || rapid.IntRange(0, 5).Draw(t, "nullevents") == 0 {
+				evs = "NULL"
+			}
+			st.Args = []Arg{pos(evs)}
+			for _, k := range []string{"all", "alertable"} {
+				if rapid.Bool().Draw(t, k) {
+					st.Args = append(st.Args, kv(k, rapid.SampledFrom([]string{"0", "1", "TRUE"}).Draw(t, k+"v")))
+				}
+			}
+			if rapid.Bool().Draw(t, "timeout") {
+				st.Args = append(st.Args, kv("timeout", rapid.SampledFrom([]string{"0", "100", "WSA_INFINITE", "INFINITE"}).Draw(t, "timeoutv")))
+			}
+		case "SleepEx":
+			st.Args = []Arg{pos(rapid.SampledFrom([]string{"0", "10", "INFINITE", "4294967295"}).Draw(t, "ms"))}
+			if rapid.Bool().Draw(t, "alertable") {
+				st.Args = append(st.Args, kv("alertable", rapid.SampledFrom([]string{"0", "1", "FALSE"}).Draw(t, "alertablev")))
 			}
 		case "WSAIoctl":
 			st.Args = []Arg{sock()}
@@ -293,6 +346,7 @@ func genScript(t *rapid.T) *Script {
 			case 3:
 				st.Args = append(st.Args, pos(genInt(t, "codev", "SIO_SOCKET_USAGE_NOTIFICATION")), kv("in", "NULL"), kv("out", "NULL"))
 			}
+			st.Args = append(st.Args, overlapped(true)...)
 		}
 		if spec.handle && rapid.Bool().Draw(t, "assign") {
 			st.Var = rapid.SampledFrom([]string{"s", "t", "sock_2", "_x"}).Draw(t, "varname")
@@ -307,7 +361,9 @@ func genScript(t *rapid.T) *Script {
 					}
 					v := map[string]string{"value": "SOCK_STREAM", "len": "16", "bytes": "0x3", "addr": "[::1]:*", "peer": "127.0.0.1:80", "version": "2.2",
 						"infolen": "24", "flags": "SECURED|ENCRYPTED", "protocol": "IPSEC2", "reason": "main mode failed: no common proposal",
-						"name": `CORP\alice`, "machinetoken": "yes", "apptoken": "no", "mmsa": "1", "qmsa": "0", "negerr": "ERROR_IPSEC_IKE_AUTH_FAIL"}[k]
+						"name": `CORP\alice`, "machinetoken": "yes", "apptoken": "no", "mmsa": "1", "qmsa": "0", "negerr": "ERROR_IPSEC_IKE_AUTH_FAIL",
+						"result": rapid.SampledFrom([]string{"WSA_WAIT_EVENT_0+2", "WAIT_IO_COMPLETION", "0", "WSA_WAIT_TIMEOUT"}).Draw(t, "resultv"),
+						"ran":    rapid.SampledFrom([]string{"none", "R1", "R1,done_2"}).Draw(t, "ranv")}[k]
 					e.Checks = append(e.Checks, ValueCheck{Key: k, Value: v})
 				}
 			} else {
@@ -365,6 +421,9 @@ var soup = []string{
 	"len=", "len=-2147483649", "len=NULL", "data=\"x", "data=\"\\\"", "protocol=IPSEC", "flags=||", "user=\"", "ov=", "wait=2",
 	"ok", "error", "WSAEINVAL", "ok|", "value=", "addr=:*", "peer=[::]:*", "user=alice", "\t", "\r", "\x00", "é",
 	"mmpolicy={", "settings=NULL", "password=\"p\"", "version=9.9", "SOMAXCONN", "FIONBIO",
+	"server@w:", "@t:", "h@:", "@:", "a/b@main:", "WSACreateEvent", "WSASetEvent", "WSAWaitForMultipleEvents", "SleepEx",
+	"e,f", ",", "e,,f", "event=", "event=NULL", "routine=R", "routine=", "ran=", "ran=none", "result=WSA_WAIT_EVENT_0+1",
+	"timeout=INFINITE", "alertable=1", "all=2", "INFINITE",
 }
 
 func TestParseNeverPanicsOnTokenSoup(t *testing.T) {

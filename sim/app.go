@@ -44,6 +44,7 @@ type App struct {
 	threads  atomic.Int32
 	main     *Thread
 	tokens   tokenTable
+	events   eventTable // the application's event objects (WSACreateEvent)
 }
 
 // Name returns the application's name ("" for the host's default application).
@@ -228,9 +229,13 @@ type Thread struct {
 	// the thread's own calls only.
 	nextHandle, blockEnd Handle
 
-	// sec holds the secure-socket calls' extra arguments outside the call record, so that the
-	// record every call resets stays small.
+	// sec and ev hold the secure-socket calls' and the event calls' extra arguments outside the
+	// call record, so that the record every call resets stays small.
 	sec secArgs
+	ev  eventArgs
+
+	// apcs are the completion routines queued to the thread, run by its next alertable wait.
+	apcs apcQueue
 
 	// blocked is how long (in virtual nanoseconds) the last call kept the thread blocked; the
 	// clock moves by it when the call has let go of its socket.
@@ -285,7 +290,7 @@ func (t *Thread) end(c *call) {
 	if c == &t.c {
 		// begin resets the whole record; here only the references go, so that the caller's
 		// buffers and the socket are not kept alive by an idle thread.
-		c.s, c.buf, c.ov, c.deliveredTo, c.sec = nil, nil, nil, nil, nil
+		c.s, c.buf, c.ov, c.routine, c.deliveredTo, c.sec, c.ev = nil, nil, nil, nil, nil, nil, nil
 		t.busy.Store(false)
 	}
 }

@@ -28,8 +28,10 @@ type call struct {
 	addrErr        errors.Errno // why buf does not decode as a sockaddr (0 = it does)
 	ov             *Overlapped
 	ovNull         bool
+	routine        CompletionRoutine // lpCompletionRoutine; nil is NULL
 	version        uint16
-	sec            *secArgs // the other secure-socket functions' and WSAIoctl's arguments (secsock.go); nil for other calls
+	sec            *secArgs   // the other secure-socket functions' and WSAIoctl's arguments (secsock.go); nil for other calls
+	ev             *eventArgs // the event and wait calls' arguments (events.go); nil for other calls
 
 	// results an effect hands back to the exported method
 	outHandle Handle

@@ -133,6 +133,24 @@ func (n *Network) runTimersUntil(target time.Duration) {
 	}
 }
 
+// nextDue returns the time of the earliest live timer of that kind, if there is one.
+func (n *Network) nextDue(kind timerKind) (time.Duration, bool) {
+	c := &n.clock
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var earliest time.Duration
+	found := false
+	for _, tm := range c.timers {
+		if !tm.stopped.Load() && tm.kind == kind && (!found || tm.at < earliest) {
+			earliest, found = tm.at, true
+		}
+	}
+	return earliest, found
+}
+
+// msDuration is a wait's time-out in milliseconds as a duration.
+func msDuration(ms uint32) time.Duration { return time.Duration(ms) * time.Millisecond }
+
 // lastDue returns the time of the latest live timer of that kind, if there is one.
 func (n *Network) lastDue(kind timerKind) (time.Duration, bool) {
 	c := &n.clock

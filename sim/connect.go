@@ -244,7 +244,7 @@ func connectEffect(c *call) error {
 		a := &connectAttempt{s: s, result: result, ov: c.ov, due: net.Now() + delay}
 		s.ext().attempt = a
 		if c.ov != nil {
-			c.ov.start()
+			c.ov.start(c.t, nil) // ConnectEx takes no completion routine: the event or the OVERLAPPED reports
 		}
 		net.addPending(a)
 		if c.fn == "ConnectEx" {

@@ -139,7 +139,7 @@ func resolvedProtocol(af, typ, proto int32) int32 {
 }
 
 var ruleCloseAborts = rule("CLOSE-ABORTS-PENDING", "closesocket", errors.WSA_OPERATION_ABORTED,
-	"the socket was closed while an overlapped operation on it (ConnectEx) was pending: the OVERLAPPED completes with this code",
+	"the socket was closed while an overlapped operation on it (ConnectEx) was pending: the operation completes with this code through its channel — the OVERLAPPED (WSAGetOverlappedResult), its event (signalled), or its completion routine (queued to the thread that issued it)",
 	"doc: closesocket — pending overlapped operations are cancelled (WSA_OPERATION_ABORTED); Wine sock.c: pending I/O on close completes with ERROR_OPERATION_ABORTED",
 	nil)
 
