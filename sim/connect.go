@@ -386,12 +386,16 @@ func (s *Socket) handshake(dst sockaddr.Addr) (*Rule, *ipsec.Failure) {
 	if !target.reserveSocket() {
 		return ruleConnectRefused, nil
 	}
-	srv := &Socket{
-		app: l.app, family: l.family, typ: l.typ, proto: l.proto, state: StateConnected,
-		local: asSeenBy(l, dst),
-		peer:  asSeenBy(l, src),
+	a := &acceptedSocket{
+		s: Socket{
+			app: l.app, family: l.family, typ: l.typ, proto: l.proto, state: StateConnected,
+			local: asSeenBy(l, dst),
+			peer:  asSeenBy(l, src),
+		},
+		x: sockExtra{accepted: entry, peerSock: s, conn: sc},
 	}
-	srv.extra = &sockExtra{accepted: entry, peerSock: s, conn: sc}
+	srv := &a.s
+	srv.extra = &a.x
 	target.ports.AddConnection(entry)
 	l.listenq.ready = append(l.listenq.ready, srv)
 	l.listenq.received++
@@ -516,7 +520,11 @@ func acceptEffect(c *call) error {
 	}
 	srv := l.listenq.ready[0]
 	l.listenq.ready[0] = nil
-	l.listenq.ready = l.listenq.ready[1:]
+	if len(l.listenq.ready) == 1 {
+		l.listenq.ready = l.listenq.ready[:0] // empty: the next connection reuses the array
+	} else {
+		l.listenq.ready = l.listenq.ready[1:]
+	}
 	// accept's socket "has the same properties as socket s" (the accept page): those of the
 	// listener now, not when the handshake completed.
 	srv.bits = l.bits &^ (bitImplicit | bitShutSend | bitShutRecv | bitReset | bitViaConnectEx)
