@@ -487,7 +487,7 @@ func (r *callRun) step() {
 			n = 0
 		}
 		before, _ := r.apps[a].Inspect(h)
-		r.call(a, "WSASetSocketSecurity", h, func() error { return th.WSASetSocketSecurity(h, s, n, ov) }, func(info sim.SocketInfo) {
+		r.call(a, "WSASetSocketSecurity", h, func() error { return th.WSASetSocketSecurity(h, s, n, ov, nil) }, func(info sim.SocketInfo) {
 			require.True(r.t, info.Secured && info.Exclusive, "secured: %v, exclusive: %v", info.Secured, info.Exclusive)
 			require.Equal(r.t, before.State, info.State, "WSASetSocketSecurity moved the socket")
 		})
@@ -505,15 +505,15 @@ func (r *callRun) step() {
 		if int(infoLen) > len(info) && info != nil {
 			info = make([]byte, infoLen)
 		}
-		r.call(a, "WSAQuerySocketSecurity", h, func() error { return th.WSAQuerySocketSecurity(h, tmpl, n, info, lp, ov) }, nil)
+		r.call(a, "WSAQuerySocketSecurity", h, func() error { return th.WSAQuerySocketSecurity(h, tmpl, n, info, lp, ov, nil) }, nil)
 	case opSetPeerName:
 		h, p, ov := r.handle(a), r.peerName(), r.ov(a)
 		n := r.length(len(p))
-		r.call(a, "WSASetSocketPeerTargetName", h, func() error { return th.WSASetSocketPeerTargetName(h, p, n, ov) }, nil)
+		r.call(a, "WSASetSocketPeerTargetName", h, func() error { return th.WSASetSocketPeerTargetName(h, p, n, ov, nil) }, nil)
 	case opDeletePeerName:
 		h, ov := r.handle(a), r.ov(a)
 		b, n := r.addr(r.w.targets)
-		r.call(a, "WSADeleteSocketPeerTargetName", h, func() error { return th.WSADeleteSocketPeerTargetName(h, b, uint32(n), ov) }, nil)
+		r.call(a, "WSADeleteSocketPeerTargetName", h, func() error { return th.WSADeleteSocketPeerTargetName(h, b, uint32(n), ov, nil) }, nil)
 	case opImpersonate:
 		if r.in.pick(3) == 0 {
 			r.call(a, "WSARevertImpersonation", sim.INVALID_SOCKET, th.WSARevertImpersonation, nil)
@@ -547,7 +547,7 @@ func (r *callRun) step() {
 		case 1:
 			out = nil
 		}
-		r.call(a, "WSAIoctl", h, func() error { return th.WSAIoctl(h, code, in, inLen, out, outLen, bp, ov) }, nil)
+		r.call(a, "WSAIoctl", h, func() error { return th.WSAIoctl(h, code, in, inLen, out, outLen, bp, ov, nil) }, nil)
 	case opStartup:
 		if r.in.pick(2) == 0 {
 			r.call(a, "WSACleanup", sim.INVALID_SOCKET, th.WSACleanup, nil)

@@ -112,7 +112,7 @@ func outcomes(fn string, rules ...*Rule) {
 
 func init() {
 	implicitBind := []*Rule{ruleBindInUse, ruleBindAccess, ruleBindNoPorts}
-	connectResults := []*Rule{ruleConnectRefused, ruleConnectUnreachable, ruleConnectNoRoute}
+	connectResults := []*Rule{ruleConnectRefused, ruleConnectUnreachable, ruleConnectNoRoute, ruleConnectNegotiation}
 	outcomes("socket", ruleSocketLimit, ruleSocketNoBufs)
 	outcomes("WSASocket", ruleSocketLimit, ruleSocketNoBufs)
 	outcomes("bind", implicitBind...)

@@ -74,16 +74,20 @@ func (t *Thread) WSASetSocketSecurity(h Handle, settings []byte, settingsLen uin
 	return t.run(c, chainSetSecurity, setSecurityEffect)
 }
 
+// defaultSettingsApplied is every NULL-settings WSASetSocketSecurity's record: it never changes,
+// so the sockets share one.
+var defaultSettingsApplied = &appliedSecurity{}
+
 func setSecurityEffect(c *call) error {
 	s := c.s
-	applied := &appliedSecurity{}
+	applied := defaultSettingsApplied
 	if !c.null {
 		st, _ := policy.DecodeSettings(c.buf[:c.n])
 		// The password has been used: the socket keeps whether credentials were given, the
 		// user and domain, and a salted verifier for a later negotiation — not the password.
 		st.IPsec.Seal()
 		s.ext().settings = &st
-		applied.settings = &st
+		applied = &appliedSecurity{settings: &st}
 	}
 	s.security.Store(applied)
 	s.set(bitSecured, true)
