@@ -221,6 +221,9 @@ func (b nativeBackend) Open(s *Script) (World, error) {
 		}
 	}
 	for _, st := range s.Stmts {
+		if st.Call == "netfault" {
+			return nil, &SkipError{Reason: "disturbs the network between hosts, which only the simulator can"}
+		}
 		if st.Call == "inject" {
 			return nil, &SkipError{Reason: "injects faults, which only the simulator can"}
 		}

@@ -117,6 +117,7 @@ func init() {
 			return func(x *execCtx) outcome { x.world.Settle(); return outcome{} }
 		}},
 		injectSpec,
+		netfaultSpec,
 		advanceSpec,
 		mmPolicySpec,
 		qmPolicySpec,

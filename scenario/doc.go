@@ -88,6 +88,8 @@
 //	settle                  (pseudo-statement: let connections in flight complete)
 //	inject CALL CODE [times=N] [nth=N] [probability=P seed=N] [app=HOST/APP] [host=HOST]
 //	                        (pseudo-statement: make later CALLs that would succeed fail with CODE)
+//	netfault KIND [from=HOST] [to=HOST] [delay=D] [reason="..."] [times=N]
+//	                        (pseudo-statement: drop, delay, reset, unreachable, negotiation)
 //	advance DURATION        (pseudo-statement: move the virtual clock; 90s, 5m, 1h30m)
 //	mmpolicy GUID host=HOST [proposals=] [auth=] [lifetime=]   (pseudo-statement: an AuthIP MM policy)
 //	qmpolicy GUID host=HOST [proposals=] [em=] [impersonation=] [lifetime=] [kb=] [idle=]

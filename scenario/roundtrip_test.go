@@ -137,6 +137,11 @@ func genScript(t *rapid.T) *Script {
 			}
 		case "CloseHandle":
 			st.Args = []Arg{pos(rapid.SampledFrom([]string{"machinetoken", "apptoken", "0x40000000", "12"}).Draw(t, "token"))}
+		case "netfault":
+			st.Args = []Arg{pos(rapid.SampledFrom([]string{"drop", "delay", "reset", "unreachable", "negotiation"}).Draw(t, "nfkind"))}
+			if rapid.Bool().Draw(t, "nfkeys") {
+				st.Args = append(st.Args, kv("to", "h0"), kv("delay", "250ms"), Arg{Key: "reason", Value: "no answer", Quoted: true}, kv("times", "2"))
+			}
 		case "advance":
 			st.Args = []Arg{pos(rapid.SampledFrom([]string{"0s", "90s", "5m", "1h30m", "2h"}).Draw(t, "duration"))}
 		case "inject":

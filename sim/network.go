@@ -24,6 +24,9 @@ type Network struct {
 
 	clock clock
 
+	linkMu sync.Mutex
+	links  []*Disturbance // network faults between hosts (netfault.go)
+
 	// IPsec main-mode SAs by host pair, and the counter SA ids come from.
 	saMu   sync.Mutex
 	saSeq  uint64

@@ -112,7 +112,8 @@ func outcomes(fn string, rules ...*Rule) {
 
 func init() {
 	implicitBind := []*Rule{ruleBindInUse, ruleBindAccess, ruleBindNoPorts}
-	connectResults := []*Rule{ruleConnectRefused, ruleConnectUnreachable, ruleConnectNoRoute, ruleConnectNegotiation}
+	connectResults := []*Rule{ruleConnectRefused, ruleConnectUnreachable, ruleConnectNoRoute, ruleConnectNegotiation,
+		ruleInjectedDrop, ruleInjectedUnreachable, ruleInjectedNegotiation}
 	outcomes("socket", ruleSocketLimit, ruleSocketNoBufs)
 	outcomes("WSASocket", ruleSocketLimit, ruleSocketNoBufs)
 	outcomes("bind", implicitBind...)

@@ -254,6 +254,46 @@ var ruleCases = map[string]func(f *fixture) error{
 		return err
 	},
 	"CLOSEHANDLE-INVALID": func(f *fixture) error { return f.th.CloseHandle(0x1234) },
+	"INJECTED-DROP": func(f *fixture) error {
+		_, err := f.net.DisturbLink(sim.LinkFault{Kind: sim.LinkDrop, To: "far"})
+		f.ok(err)
+		before := f.net.Now()
+		err = f.th.ConnectAddr(f.tcp(), v4("10.0.0.3:80"))
+		assert.Equal(f.t, 21*time.Second, f.net.Now()-before, "the SYN is unanswered until the time-out")
+		return err
+	},
+	"INJECTED-UNREACHABLE": func(f *fixture) error {
+		_, err := f.net.DisturbLink(sim.LinkFault{Kind: sim.LinkUnreachable, From: "h", To: "far"})
+		f.ok(err)
+		return f.th.ConnectAddr(f.tcp(), v4("10.0.0.3:80"))
+	},
+	"INJECTED-NEGOTIATION": func(f *fixture) error {
+		l := f.sock(f.farT, sim.AF_INET, sim.SOCK_STREAM)
+		f.ok(f.farT.BindAddr(l, v4("0.0.0.0:27015")))
+		f.ok(f.farT.Listen(l, 1))
+		_, err := f.net.DisturbLink(sim.LinkFault{Kind: sim.LinkNegotiationFailure, Reason: "the peer stopped answering"})
+		f.ok(err)
+		c := f.tcp()
+		f.ok(f.th.WSASetSocketSecurity(c, nil, 0, nil, nil))
+		err = f.th.ConnectAddr(c, v4("10.0.0.3:27015"))
+		var re *sim.RuleError
+		if assert.ErrorAs(f.t, err, &re) {
+			assert.Equal(f.t, "main mode failed: injected: the peer stopped answering", re.Detail)
+		}
+		return err
+	},
+	"SENDTO-RESET": func(f *fixture) error {
+		l := f.sock(f.farT, sim.AF_INET, sim.SOCK_STREAM)
+		f.ok(f.farT.BindAddr(l, v4("0.0.0.0:80")))
+		f.ok(f.farT.Listen(l, 1))
+		c := f.tcp()
+		f.ok(f.th.ConnectAddr(c, v4("10.0.0.3:80")))
+		d, err := f.net.DisturbLink(sim.LinkFault{Kind: sim.LinkReset, From: "h", To: "far"})
+		f.ok(err)
+		assert.Equal(f.t, 1, d.Fired(), "the client's end; the server's is still in the listen queue")
+		_, err = f.th.Sendto(c, []byte("x"), 0, nil, 0)
+		return err
+	},
 	"CONNECT-NETUNREACH": func(f *fixture) error {
 		return f.farT.ConnectAddr(f.sock(f.farT, sim.AF_INET6, sim.SOCK_STREAM), v4("[fd00::2]:80"))
 	},
