@@ -92,7 +92,9 @@ type linkDisturber interface {
 }
 
 // DisturbLink installs a network fault between simulated hosts (a netfault line).
-func (w *SimWorld) DisturbLink(f sim.LinkFault) (*sim.Disturbance, error) { return w.net.DisturbLink(f) }
+func (w *SimWorld) DisturbLink(f sim.LinkFault) (*sim.Disturbance, error) {
+	return w.net.DisturbLink(f)
+}
 
 var netfaultSpec = &callSpec{
 	name:     "netfault",
