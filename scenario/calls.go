@@ -101,7 +101,7 @@ func init() {
 		{name: "connect", synopsis: "connect S ADDR|NULL|AF_UNSPEC [len=N]", keys: []string{"len"}, checks: []string{"reason"}, failChecks: []string{"reason"}, compile: compileAddrCall},
 		{name: "WSAConnect", synopsis: "WSAConnect S ADDR|NULL|AF_UNSPEC [len=N]", keys: []string{"len"}, checks: []string{"reason"}, failChecks: []string{"reason"}, compile: compileAddrCall},
 		{name: "ConnectEx", synopsis: "ConnectEx S ADDR|NULL [len=N] [ov=NAME|NULL] [event=E|NULL]", keys: []string{"len", "ov", "event"}, compile: compileAddrCall},
-		{name: "WSAGetOverlappedResult", synopsis: "WSAGetOverlappedResult S [OV|NULL] [wait=0|1]", keys: []string{"wait"}, checks: []string{"bytes"}, compile: compileGetOverlapped},
+		{name: "WSAGetOverlappedResult", synopsis: "WSAGetOverlappedResult S [OV|NULL] [wait=0|1]", keys: []string{"wait"}, checks: []string{"bytes", "reason"}, failChecks: []string{"reason"}, compile: compileGetOverlapped},
 		{name: "accept", synopsis: "accept S [len=N|NULL] [addr=NULL]", keys: []string{"len", "addr"}, checks: []string{"peer", "len"}, handle: true, compile: compileAccept},
 		{name: "sendto", synopsis: `sendto S ADDR|NULL|AF_UNSPEC [data="text"|NULL] [len=N] [flags=N]`, keys: []string{"data", "len", "flags"}, checks: []string{"bytes"}, compile: compileSendto},
 		{name: "getsockname", synopsis: "getsockname S [len=N|NULL] [name=NULL]", keys: []string{"len", "name"}, checks: []string{"addr", "len"}, compile: compileName},
@@ -345,11 +345,17 @@ func compileAddrCall(r *reader) action {
 			err = x.api.ConnectEx(h, b, l, o)
 		}
 		o := outcome{err: err}
-		var re *sim.RuleError
-		if stderrors.As(err, &re) && re.Detail != "" {
-			o.set("reason", re.Detail)
-		}
+		setReason(&o, err)
 		return o
+	}
+}
+
+// setReason reports the model's explanation of a failure (why an IPsec negotiation failed), for
+// reason= checks.
+func setReason(o *outcome, err error) {
+	var re *sim.RuleError
+	if stderrors.As(err, &re) && re.Detail != "" {
+		o.set("reason", re.Detail)
 	}
 }
 
@@ -376,6 +382,7 @@ func compileGetOverlapped(r *reader) action {
 		if err == nil {
 			o.set("bytes", itoa(int64(n)))
 		}
+		setReason(&o, err)
 		return o
 	}
 }

@@ -213,6 +213,7 @@ type connectAttempt struct {
 	result *Rule // nil: connected
 	ov     *Overlapped
 	due    time.Duration // virtual time at which the outcome reaches the socket
+	detail string        // why it failed, in words (an IPsec negotiation's reason), or ""
 }
 
 func connectEffect(c *call) error {
@@ -238,6 +239,9 @@ func connectEffect(c *call) error {
 		s.peer = c.addr // getpeername reports the target while a connect() is in flight
 		s.set(bitViaConnectEx, c.fn == "ConnectEx")
 		a := &connectAttempt{s: s, result: result, ov: c.ov, due: net.Now() + delay}
+		if result != nil {
+			a.detail = c.reason
+		}
 		s.ext().attempt = a
 		if c.ov != nil {
 			c.ov.start(c.t, nil) // ConnectEx takes no completion routine: the event or the OVERLAPPED reports
@@ -478,7 +482,7 @@ func (n *Network) deliver(a *connectAttempt) {
 	}
 	a.s.mu.Unlock()
 	if current && a.ov != nil {
-		a.ov.complete(a.result, 0)
+		a.ov.completeWith(a.result, a.detail, 0)
 	}
 }
 

@@ -25,7 +25,8 @@ type Overlapped struct {
 	mu      sync.Mutex
 	pending bool
 	done    bool
-	result  *Rule // nil: success
+	result  *Rule  // nil: success
+	detail  string // the model's words on a failure (why an IPsec negotiation failed), or ""
 	bytes   uint32
 	// The channel of the operation in flight: the thread whose call started it (the APC's
 	// target, and the owner of Event) and its completion routine, nil for none.
@@ -44,7 +45,7 @@ type CompletionRoutine func(errCode uint32, bytes uint32, ov *Overlapped, flags 
 // hEvent), so that a wait sees this operation's completion, not an earlier one's.
 func (o *Overlapped) start(t *Thread, routine CompletionRoutine) {
 	o.mu.Lock()
-	o.pending, o.done, o.result, o.bytes = true, false, nil, 0
+	o.pending, o.done, o.result, o.detail, o.bytes = true, false, nil, "", 0
 	o.issuer, o.routine = t, routine
 	ev := o.Event
 	o.mu.Unlock()
@@ -55,9 +56,13 @@ func (o *Overlapped) start(t *Thread, routine CompletionRoutine) {
 
 // complete records the result in the OVERLAPPED and reports it through the operation's channel:
 // the completion routine is queued to the issuing thread, or else the event is signalled.
-func (o *Overlapped) complete(result *Rule, bytes uint32) {
+func (o *Overlapped) complete(result *Rule, bytes uint32) { o.completeWith(result, "", bytes) }
+
+// completeWith is complete with the model's explanation of a failure, which the error that
+// WSAGetOverlappedResult returns carries as its Detail.
+func (o *Overlapped) completeWith(result *Rule, detail string, bytes uint32) {
 	o.mu.Lock()
-	o.pending, o.done, o.result, o.bytes = false, true, result, bytes
+	o.pending, o.done, o.result, o.detail, o.bytes = false, true, result, detail, bytes
 	t, routine, ev := o.issuer, o.routine, o.Event
 	o.issuer, o.routine = nil, nil // the OVERLAPPED must not keep the thread or routine alive
 	o.mu.Unlock()
@@ -85,9 +90,17 @@ func (o *Overlapped) Completed() (bool, error) {
 		return false, nil
 	}
 	if o.result != nil {
-		return true, o.result.err
+		return true, o.err()
 	}
 	return true, nil
+}
+
+// err is the failed operation's error; o.mu is held.
+func (o *Overlapped) err() error {
+	if o.detail != "" {
+		return o.result.errWith(o.detail)
+	}
+	return o.result.err
 }
 
 var (
@@ -133,7 +146,7 @@ func getOverlappedEffect(c *call) error {
 	}
 	c.outValue = int32(o.bytes) // 0 for an OVERLAPPED no operation has used
 	if o.result != nil {
-		return o.result.err
+		return o.err()
 	}
 	return nil
 }
