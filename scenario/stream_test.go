@@ -89,7 +89,8 @@ func TestRunReaderProblems(t *testing.T) {
 }
 
 // lineReader produces a scenario of n statements as it is read, so that the test's own input
-// takes no memory: socket, bind, close, round and round, on two hosts.
+// takes no memory: on host a a datagram socket bound and closed, on host b a non-blocking
+// connect left in flight and its socket closed (the network never settles), round and round.
 type lineReader struct {
 	n, i int
 	buf  []byte
@@ -97,22 +98,25 @@ type lineReader struct {
 
 const millionHeader = "host a 10.0.0.1\nhost b 10.0.0.2\n"
 
+var millionCycle = []string{
+	"a: s = socket AF_INET SOCK_DGRAM 0\n",
+	"", // bind s 127.0.0.1:PORT
+	"a: closesocket s\n",
+	"b: t = socket AF_INET SOCK_STREAM 0\n",
+	"b: ioctlsocket t FIONBIO 1\n",
+	"b: connect t 10.0.0.1:9 => WSAEWOULDBLOCK\n",
+	"b: closesocket t\n",
+}
+
 func (r *lineReader) Read(p []byte) (int, error) {
 	for len(r.buf) < len(p) && r.i < r.n {
 		if r.i == 0 {
 			r.buf = append(r.buf, millionHeader...)
 		}
-		who := "a"
-		if r.i%6 >= 3 {
-			who = "b"
-		}
-		switch r.i % 3 {
-		case 0:
-			r.buf = append(r.buf, who+": s = socket AF_INET SOCK_DGRAM 0\n"...)
-		case 1:
-			r.buf = append(r.buf, who+": bind s 127.0.0.1:"+strconv.Itoa(1000+r.i%50000)+"\n"...)
-		case 2:
-			r.buf = append(r.buf, who+": closesocket s\n"...)
+		if line := millionCycle[r.i%len(millionCycle)]; line != "" {
+			r.buf = append(r.buf, line...)
+		} else {
+			r.buf = append(r.buf, "a: bind s 127.0.0.1:"+strconv.Itoa(1000+r.i%50000)+"\n"...)
 		}
 		r.i++
 	}

@@ -191,8 +191,24 @@ func (w *hammerWorld) hammer(goroutines, iterations int, seed uint64) []string {
 					}
 					w.share(app, pooled{h, af, sim.SOCK_STREAM})
 					a := sockaddr.Any(sockaddr.Family(af), uint16(80+rng.IntN(2)))
-					if check("bind", th.BindAddr(h, a)) {
-						check("listen", th.Listen(h, 8))
+					if !check("bind", th.BindAddr(h, a)) || !check("listen", th.Listen(h, 8)) {
+						break
+					}
+					// A client of its own, which the server accepts (unless another thread
+					// got there first, or closed one of them).
+					c, err := th.Socket(af, sim.SOCK_STREAM, 0)
+					if !check("socket", err) {
+						break
+					}
+					w.share(app, pooled{c, af, sim.SOCK_STREAM})
+					to := w.addrs[host][4].WithPort(a.Port)
+					if af == sim.AF_INET6 {
+						to = sockaddr.From(netip.IPv6Loopback(), a.Port)
+					}
+					if check("connect", th.ConnectAddr(c, to)) {
+						if acc, err := th.Accept(h, nil, nil); check("accept", err) {
+							w.share(app, pooled{acc, af, sim.SOCK_STREAM})
+						}
 					}
 				case k < 14:
 					af := []int32{sim.AF_INET, sim.AF_INET6}[rng.IntN(2)]

@@ -2,6 +2,7 @@ package sim
 
 import (
 	"net/netip"
+	"sync/atomic"
 
 	"github.com/wsssim/wsssim/errors"
 	"github.com/wsssim/wsssim/sockaddr"
@@ -195,6 +196,7 @@ type connectAttempt struct {
 	s      *Socket
 	result *Rule // nil: connected
 	ov     *Overlapped
+	closed atomic.Bool // its socket closed before the network settled: Settle has nothing to deliver
 }
 
 func connectEffect(c *call) error {
@@ -371,6 +373,18 @@ func (s *Socket) dropConnection() {
 
 func (n *Network) addPending(a *connectAttempt) {
 	n.pendingMu.Lock()
+	if len(n.pending) >= 64 && len(n.pending) == cap(n.pending) {
+		// Before the list grows, drop the attempts whose sockets closed, so that a program that
+		// never settles (connect, close, over and over) holds only the attempts still live.
+		live := n.pending[:0]
+		for _, p := range n.pending {
+			if !p.closed.Load() {
+				live = append(live, p)
+			}
+		}
+		clear(n.pending[len(live):])
+		n.pending = live
+	}
 	n.pending = append(n.pending, a)
 	n.pendingMu.Unlock()
 }

@@ -320,6 +320,7 @@ func (s *Socket) closeLocked() {
 	if a := s.attemptOf(); a != nil {
 		// Pending overlapped work ends with WSA_OPERATION_ABORTED when its socket closes.
 		s.extra.attempt = nil
+		a.closed.Store(true)
 		if a.ov != nil {
 			a.ov.complete(ruleCloseAborts, 0)
 		}
