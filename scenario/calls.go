@@ -109,7 +109,14 @@ func init() {
 		{name: "shutdown", synopsis: "shutdown S HOW", compile: compileShutdown},
 		{name: "closesocket", synopsis: "closesocket S", compile: func(r *reader) action {
 			s := r.socket()
-			return func(x *execCtx) outcome { return outcome{err: x.api.Closesocket(s.resolve(x.env))} }
+			return func(x *execCtx) outcome {
+				h := s.resolve(x.env)
+				err := x.api.Closesocket(h)
+				if err == nil {
+					delete(x.env.sockOvs, h) // the handle names nothing now; a long run must not keep them all
+				}
+				return outcome{err: err}
+			}
 		}},
 		{name: "WSASetSocketSecurity", synopsis: "WSASetSocketSecurity S [protocol=P] [flags=F] [ipsecflags=F] [mmpolicy=GUID] [qmpolicy=GUID] [user=U] [domain=D] [password=P] [len=N] [settings=NULL] [ov=NAME|NULL] [event=E|NULL] [routine=R]",
 			keys: []string{"protocol", "flags", "ipsecflags", "mmpolicy", "qmpolicy", "user", "domain", "password", "len", "settings", "ov", "event", "routine"}, compile: compileSetSecurity},

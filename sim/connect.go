@@ -214,6 +214,7 @@ type connectAttempt struct {
 	ov     *Overlapped
 	due    time.Duration // virtual time at which the outcome reaches the socket
 	detail string        // why it failed, in words (an IPsec negotiation's reason), or ""
+	timer  *timer        // the delivery, cancelled when the socket closes first
 }
 
 func connectEffect(c *call) error {
@@ -448,7 +449,7 @@ func (s *Socket) dropConnection() {
 
 // addPending schedules the attempt's outcome to reach its socket at its due time.
 func (n *Network) addPending(a *connectAttempt) {
-	n.at(a.due, timerAttempt, func() { n.deliver(a) })
+	a.timer = n.at(a.due, timerAttempt, func() { n.deliver(a) })
 }
 
 // Settle lets every connection attempt in flight reach its socket: non-blocking connects

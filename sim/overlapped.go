@@ -126,12 +126,14 @@ var chainGetOverlapped = chain("WSAGetOverlappedResult", ruleNotInitialised, rul
 // test_WSAGetOverlappedResult: every success status gives TRUE, STATUS_PENDING gives
 // WSA_IO_INCOMPLETE, whatever operation, if any, set it).
 func (t *Thread) WSAGetOverlappedResult(h Handle, ov *Overlapped, wait bool) (bytes uint32, err error) {
-	if wait && ov != nil {
-		t.app.host.net.Settle()
-	}
 	c := t.begin("WSAGetOverlappedResult")
 	defer t.end(c)
-	c.lookup(h)
+	entered := c.reach(h) // the socket the wait starts on (a close during it aborts the operation)
+	if wait && ov != nil {
+		t.app.host.net.Settle()
+		c.ival = 1
+	}
+	c.lookupFrom(h, entered)
 	c.ov, c.ovNull = ov, ov == nil
 	err = t.run(c, chainGetOverlapped, getOverlappedEffect)
 	return uint32(c.outValue), err
