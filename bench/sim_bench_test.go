@@ -20,7 +20,7 @@ var loopback = sockaddr.Inet4(127, 0, 0, 1, 27015)
 func BenchmarkSimSecureLifecycle(b *testing.B) {
 	th := sim.NewNetwork().MustAddHost("server").App().Main()
 	l, _ := th.WSASocket(sim.AF_INET, sim.SOCK_STREAM, sim.IPPROTO_TCP, 0)
-	must(b, th.WSASetSocketSecurity(l, nil, 0, nil))
+	must(b, th.WSASetSocketSecurity(l, nil, 0, nil, nil))
 	must(b, th.BindAddr(l, loopback))
 	must(b, th.Listen(l, sim.SOMAXCONN))
 	to := loopback.Encode()
@@ -29,7 +29,7 @@ func BenchmarkSimSecureLifecycle(b *testing.B) {
 	for b.Loop() {
 		c, err := th.WSASocket(sim.AF_INET, sim.SOCK_STREAM, sim.IPPROTO_TCP, 0)
 		must(b, err)
-		must(b, th.WSASetSocketSecurity(c, nil, 0, nil))
+		must(b, th.WSASetSocketSecurity(c, nil, 0, nil, nil))
 		must(b, th.Connect(c, to, int32(len(to))))
 		a, err := th.Accept(l, nil, nil)
 		must(b, err)
@@ -50,7 +50,7 @@ func BenchmarkSimRejectedCall(b *testing.B) {
 	must(b, th.ConnectAddr(c, loopback))
 	b.ReportAllocs()
 	for b.Loop() {
-		if th.WSASetSocketSecurity(c, nil, 0, nil) == nil {
+		if th.WSASetSocketSecurity(c, nil, 0, nil, nil) == nil {
 			b.Fatal("the call was accepted")
 		}
 	}

@@ -43,6 +43,7 @@ const (
 	ERROR_ACCESS_DENIED           Errno = 5
 	ERROR_NO_TOKEN                Errno = 1008
 	ERROR_BAD_IMPERSONATION_LEVEL Errno = 1346
+	WAIT_TIMEOUT                  Errno = 258
 
 	WSA_INVALID_HANDLE    Errno = 6
 	WSA_NOT_ENOUGH_MEMORY Errno = 8
@@ -50,6 +51,7 @@ const (
 	WSA_OPERATION_ABORTED Errno = 995
 	WSA_IO_INCOMPLETE     Errno = 996
 	WSA_IO_PENDING        Errno = 997
+	WSA_WAIT_TIMEOUT      Errno = 258
 
 	WSABASEERR             Errno = 10000
 	WSAEINTR               Errno = 10004
@@ -176,6 +178,8 @@ var codes = []Code{
 	{"ERROR_INVALID_PARAMETER", ERROR_INVALID_PARAMETER, "the parameter is incorrect"},
 	{"ERROR_CALL_NOT_IMPLEMENTED", ERROR_CALL_NOT_IMPLEMENTED, "this function is not supported on this system"},
 	{"ERROR_SEM_TIMEOUT", ERROR_SEM_TIMEOUT, "the semaphore timeout period has expired"},
+	{"WSA_WAIT_TIMEOUT", WSA_WAIT_TIMEOUT, "the wait's time-out interval elapsed before any event was signalled"},
+	{"WAIT_TIMEOUT", WAIT_TIMEOUT, "the wait operation timed out"},
 	{"ERROR_INSUFFICIENT_BUFFER", ERROR_INSUFFICIENT_BUFFER, "the data area passed to a system call is too small"},
 	{"WSA_OPERATION_ABORTED", WSA_OPERATION_ABORTED, "the overlapped operation was cancelled because the socket was closed"},
 	{"ERROR_OPERATION_ABORTED", ERROR_OPERATION_ABORTED, "the I/O operation has been aborted"},

@@ -23,10 +23,12 @@ import (
 	"github.com/wsssim/wsssim/sim"
 )
 
-// header declares the world every program runs in: two hosts, and on the first one a second
-// application under another user and a third under the default application's own account.
-const header = `host a 10.0.0.1 fd00::1
-host b 10.0.0.2
+// header declares the world every program runs in: two hosts, members of one domain so that
+// secure connections between them negotiate IPsec (and fail when only one end asks for it), and
+// on the first one a second application under another user and a third under the default
+// application's own account.
+const header = `host a 10.0.0.1 fd00::1 domain=CORP
+host b 10.0.0.2 domain=CORP
 app a/alice user=alice
 app a/svc user=SYSTEM
 `

@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/wsssim/wsssim/fuzz"
 	"github.com/wsssim/wsssim/scenario"
 )
 
@@ -143,4 +144,26 @@ func TestReplayOfAnUnreadableScenario(t *testing.T) {
 	assert.Contains(t, d.Got, "error: file does not exist")
 	assert.Equal(t, "known difference: crashes Wine", rep.Scenarios[1].Skipped)
 	assert.Contains(t, rep.Summary(), "(1 skipped when recorded): 1 diverged")
+}
+
+// TestSameSeedSameTrace: fuzz programs (the calls a seed draws, every function of the
+// simulator among them) give byte-identical recordings, simulator events included, run after
+// run.
+func TestSameSeedSameTrace(t *testing.T) {
+	for seed := uint64(1); seed <= 20; seed++ {
+		text := fuzz.Generate(seed, 300).Text()
+		var runs [2]string
+		for i := range runs {
+			var buf bytes.Buffer
+			rec := NewRecorder(&buf)
+			rec.Begin(Source{File: "fuzz.wss", Backend: "sim"})
+			script, err := scenario.Parse("fuzz.wss", []byte(text))
+			require.NoError(t, err)
+			res := scenario.Run(script, rec.Backend(scenario.SimBackend()), scenario.Options{OnStep: rec.Step})
+			rec.End(res, nil)
+			runs[i] = buf.String()
+		}
+		require.Equal(t, runs[0], runs[1], "seed %d", seed)
+		require.Contains(t, runs[0], `"events":["`, "the recording holds the simulator's trace")
+	}
 }

@@ -106,12 +106,15 @@ func option(opts []Arg, key string) (string, bool) {
 	return "", false
 }
 
-// Stmt is one "[WHO:] [VAR =] CALL ARG... [=> RESULT]" line.
+// Stmt is one "[WHO[@THREAD]:] [VAR =] CALL ARG... [=> RESULT]" line.
 type Stmt struct {
 	Pos  Pos    // the statement's first token
 	Text string // the source line without its comment, for messages; Format does not use it
 	// Who is the host or host/app as written; "" when the line leaves it out.
 	Who string
+	// Thread is the thread named after '@' in WHO ("server@worker:"), "" for the application's
+	// main thread. Threads are made on first use; "main" names the main thread.
+	Thread string
 	// Var is the socket variable the call's returned SOCKET is bound to, or "".
 	Var  string
 	Call string

@@ -3,9 +3,12 @@ package scenario
 import (
 	"fmt"
 	"net/netip"
+	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 
+	"github.com/wsssim/wsssim/errors"
 	"github.com/wsssim/wsssim/sim"
 	"github.com/wsssim/wsssim/sockaddr"
 	"github.com/wsssim/wsssim/socket"
@@ -24,9 +27,9 @@ type Backend interface {
 
 // World is the hosts and applications of one run.
 type World interface {
-	// API returns the calls of an application, named as statements name it: "host" or
-	// "host/app".
-	API(who string) (socket.API, error)
+	// API returns the calls of a thread of an application, named as statements name them: who
+	// is "host" or "host/app", thread the name after '@' ("" for the main thread).
+	API(who, thread string) (socket.API, error)
 	// Settle lets connection attempts in flight complete (the settle statement).
 	Settle()
 	// Close releases what the run left behind.
@@ -60,14 +63,16 @@ func (simBackend) Open(s *Script) (World, error) {
 // tests and the CLI can reach the network (its sockets, its trace) after or during a run.
 type SimWorld struct {
 	net  *sim.Network
-	apis map[string]socket.API
+	apis map[threadRef]socket.API
+	// threads are the named threads statements made, per application, in the order made.
+	threads map[threadRef]*sim.Thread
 }
 
 // NewSimWorld builds the network a script declares: its hosts with their addresses (or the one
 // host "local" with only loopback), and its applications under their users.
 func NewSimWorld(s *Script) (*SimWorld, error) {
 	n := sim.NewNetwork()
-	w := &SimWorld{net: n, apis: map[string]socket.API{}}
+	w := &SimWorld{net: n, apis: map[threadRef]socket.API{}, threads: map[threadRef]*sim.Thread{}}
 	hosts := s.Hosts
 	if len(hosts) == 0 {
 		hosts = []HostDecl{{Name: localHost}}
@@ -112,19 +117,43 @@ func (w *SimWorld) App(who string) (*sim.App, bool) {
 	return h.AppByName(appName)
 }
 
-// API returns the main thread of the named application.
-func (w *SimWorld) API(who string) (socket.API, error) {
-	if api, ok := w.apis[who]; ok {
-		return api, nil
+// API returns a thread of the named application: its main thread for "" (or "main"), else the
+// thread of that name, started on first use.
+func (w *SimWorld) API(who, thread string) (socket.API, error) {
+	th, err := w.Thread(who, thread)
+	if err != nil {
+		return nil, err
 	}
+	k := threadRef{who, thread}
+	api, ok := w.apis[k]
+	if !ok {
+		api = socket.Simulated(th)
+		w.apis[k] = api
+	}
+	return api, nil
+}
+
+// Thread returns the simulated thread a statement's WHO names, starting a named one on first
+// use, so that tests can inspect it (its queued completion routines, say).
+func (w *SimWorld) Thread(who, thread string) (*sim.Thread, error) {
 	app, ok := w.App(who)
 	if !ok {
 		return nil, fmt.Errorf("no application %q", who)
 	}
-	api := socket.Simulated(app.Main())
-	w.apis[who] = api
-	return api, nil
+	if thread == "" || thread == mainThread {
+		return app.Main(), nil
+	}
+	k := threadRef{who, thread}
+	th, ok := w.threads[k]
+	if !ok {
+		th = app.NewThread()
+		w.threads[k] = th
+	}
+	return th, nil
 }
+
+// mainThread is the name that "host@main:" gives the main thread.
+const mainThread = "main"
 
 // Settle delivers the network's connection attempts in flight.
 func (w *SimWorld) Settle() { w.net.Settle() }
@@ -192,6 +221,9 @@ func (b nativeBackend) Open(s *Script) (World, error) {
 		}
 	}
 	for _, st := range s.Stmts {
+		if st.Call == "netfault" {
+			return nil, &SkipError{Reason: "disturbs the network between hosts, which only the simulator can"}
+		}
 		if st.Call == "inject" {
 			return nil, &SkipError{Reason: "injects faults, which only the simulator can"}
 		}
@@ -200,6 +232,9 @@ func (b nativeBackend) Open(s *Script) (World, error) {
 		}
 		if st.Call == "mmpolicy" || st.Call == "qmpolicy" {
 			return nil, &SkipError{Reason: "registers AuthIP policies, which on a real machine are its administrator's"}
+		}
+		if (st.Call == "SleepEx" || st.Call == "WSAWaitForMultipleEvents") && slices.Contains(st.Expect.Codes, errors.WSA_WAIT_TIMEOUT) {
+			return nil, &SkipError{Reason: "expects the simulator's answer to a wait that would block forever (rule WAIT-FOREVER); a real thread would hang"}
 		}
 		for _, a := range st.Args {
 			// A real machine must only ever talk to itself: a script naming any other address
@@ -221,19 +256,63 @@ func (b nativeBackend) Open(s *Script) (World, error) {
 		return nil, fmt.Errorf("native back end: WSAStartup: %w", err)
 	}
 	c.inits = 1
-	return &nativeWorld{api: c}, nil
+	return &nativeWorld{api: c, threads: map[string]*osThread{}}, nil
 }
 
-type nativeWorld struct{ api *countingAPI }
+type nativeWorld struct {
+	api     *countingAPI
+	threads map[string]*osThread
+}
 
-// API maps every WHO to the one real API (Open skipped scripts with several).
-func (w *nativeWorld) API(string) (socket.API, error) { return w.api, nil }
+// API maps every WHO to the one real API (Open skipped scripts with several applications);
+// RunOn puts each thread's calls on an OS thread of its own.
+func (w *nativeWorld) API(string, string) (socket.API, error) { return w.api, nil }
+
+// RunOn runs f on the OS thread that stands for the scenario's thread, started on first use.
+func (w *nativeWorld) RunOn(thread string, f func()) {
+	if thread == mainThread {
+		thread = ""
+	}
+	t, ok := w.threads[thread]
+	if !ok {
+		t = startOSThread()
+		w.threads[thread] = t
+	}
+	t.run(f)
+}
+
+// osThread is a goroutine locked to an OS thread, which runs the functions it is handed one
+// at a time: one scenario thread on a real Winsock, whose APCs must reach the thread that
+// issued the call.
+type osThread struct{ work chan func() }
+
+func startOSThread() *osThread {
+	t := &osThread{work: make(chan func())}
+	go func() {
+		runtime.LockOSThread() // never unlocked: the OS thread ends with the goroutine
+		for f := range t.work {
+			f()
+		}
+	}()
+	return t
+}
+
+func (t *osThread) run(f func()) {
+	done := make(chan struct{})
+	t.work <- func() { defer close(done); f() }
+	<-done
+}
 
 // Settle does nothing: on a real machine time passes by itself.
 func (w *nativeWorld) Settle() {}
 
-// Close closes the sockets the script left open, then balances its WSAStartup calls.
+// Close closes the sockets the script left open, then balances its WSAStartup calls, and ends
+// the script's OS threads.
 func (w *nativeWorld) Close() {
+	for _, t := range w.threads {
+		close(t.work)
+	}
+	w.threads = nil
 	c := w.api
 	if c.inits > 0 {
 		for _, h := range c.handles() {

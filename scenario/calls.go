@@ -38,6 +38,9 @@ type execCtx struct {
 	// n is what a call's int32 length pointer points at (getsockopt's optlen, accept's
 	// addrlen …), so that passing one does not allocate.
 	n int32
+	// ran lists the completion routines that ran during the line's call, in order: the routines
+	// append themselves (see routine), and the waits report it as ran=.
+	ran []string
 }
 
 // buf returns n zeroed bytes (never nil, which would pass NULL) for an argument or result of
@@ -54,11 +57,13 @@ func (x *execCtx) buf(n int) []byte {
 	return b
 }
 
-// appEnv is one application's scenario state: its socket variables and OVERLAPPEDs.
+// appEnv is one application's scenario state: its handle variables (sockets and events),
+// OVERLAPPEDs and completion routines.
 type appEnv struct {
-	vars    map[string]socket.Handle
-	ovs     map[string]*socket.Overlapped
-	sockOvs map[socket.Handle]*socket.Overlapped
+	vars     map[string]socket.Handle
+	ovs      map[string]*socket.Overlapped
+	sockOvs  map[socket.Handle]*socket.Overlapped
+	routines map[string]socket.CompletionRoutine
 	// the token handles the application's last successful WSAQuerySocketSecurity returned,
 	// for CloseHandle machinetoken / apptoken
 	machineToken, appToken uint64
@@ -95,8 +100,8 @@ func init() {
 		{name: "listen", synopsis: "listen S BACKLOG", compile: compileListen},
 		{name: "connect", synopsis: "connect S ADDR|NULL|AF_UNSPEC [len=N]", keys: []string{"len"}, checks: []string{"reason"}, failChecks: []string{"reason"}, compile: compileAddrCall},
 		{name: "WSAConnect", synopsis: "WSAConnect S ADDR|NULL|AF_UNSPEC [len=N]", keys: []string{"len"}, checks: []string{"reason"}, failChecks: []string{"reason"}, compile: compileAddrCall},
-		{name: "ConnectEx", synopsis: "ConnectEx S ADDR|NULL [len=N] [ov=NAME|NULL]", keys: []string{"len", "ov"}, compile: compileAddrCall},
-		{name: "WSAGetOverlappedResult", synopsis: "WSAGetOverlappedResult S [OV|NULL] [wait=0|1]", keys: []string{"wait"}, checks: []string{"bytes"}, compile: compileGetOverlapped},
+		{name: "ConnectEx", synopsis: "ConnectEx S ADDR|NULL [len=N] [ov=NAME|NULL] [event=E|NULL]", keys: []string{"len", "ov", "event"}, compile: compileAddrCall},
+		{name: "WSAGetOverlappedResult", synopsis: "WSAGetOverlappedResult S [OV|NULL] [wait=0|1]", keys: []string{"wait"}, checks: []string{"bytes", "reason"}, failChecks: []string{"reason"}, compile: compileGetOverlapped},
 		{name: "accept", synopsis: "accept S [len=N|NULL] [addr=NULL]", keys: []string{"len", "addr"}, checks: []string{"peer", "len"}, handle: true, compile: compileAccept},
 		{name: "sendto", synopsis: `sendto S ADDR|NULL|AF_UNSPEC [data="text"|NULL] [len=N] [flags=N]`, keys: []string{"data", "len", "flags"}, checks: []string{"bytes"}, compile: compileSendto},
 		{name: "getsockname", synopsis: "getsockname S [len=N|NULL] [name=NULL]", keys: []string{"len", "name"}, checks: []string{"addr", "len"}, compile: compileName},
@@ -104,24 +109,33 @@ func init() {
 		{name: "shutdown", synopsis: "shutdown S HOW", compile: compileShutdown},
 		{name: "closesocket", synopsis: "closesocket S", compile: func(r *reader) action {
 			s := r.socket()
-			return func(x *execCtx) outcome { return outcome{err: x.api.Closesocket(s.resolve(x.env))} }
+			return func(x *execCtx) outcome {
+				h := s.resolve(x.env)
+				err := x.api.Closesocket(h)
+				if err == nil {
+					delete(x.env.sockOvs, h) // the handle names nothing now; a long run must not keep them all
+				}
+				return outcome{err: err}
+			}
 		}},
-		{name: "WSASetSocketSecurity", synopsis: "WSASetSocketSecurity S [protocol=P] [flags=F] [ipsecflags=F] [mmpolicy=GUID] [qmpolicy=GUID] [user=U] [domain=D] [password=P] [len=N] [settings=NULL] [ov=NAME|NULL]",
-			keys: []string{"protocol", "flags", "ipsecflags", "mmpolicy", "qmpolicy", "user", "domain", "password", "len", "settings", "ov"}, compile: compileSetSecurity},
+		{name: "WSASetSocketSecurity", synopsis: "WSASetSocketSecurity S [protocol=P] [flags=F] [ipsecflags=F] [mmpolicy=GUID] [qmpolicy=GUID] [user=U] [domain=D] [password=P] [len=N] [settings=NULL] [ov=NAME|NULL] [event=E|NULL] [routine=R]",
+			keys: []string{"protocol", "flags", "ipsecflags", "mmpolicy", "qmpolicy", "user", "domain", "password", "len", "settings", "ov", "event", "routine"}, compile: compileSetSecurity},
 		{name: "settle", synopsis: "settle", pseudo: true, compile: func(r *reader) action {
 			return func(x *execCtx) outcome { x.world.Settle(); return outcome{} }
 		}},
 		injectSpec,
+		netfaultSpec,
 		advanceSpec,
 		mmPolicySpec,
 		qmPolicySpec,
 		getUserNameSpec,
 		closeHandleSpec,
 	}
-	// The other secure-socket calls and WSAIoctl (secure.go) go after WSASetSocketSecurity.
+	// The other secure-socket calls and WSAIoctl (secure.go) go after WSASetSocketSecurity, the
+	// events and waits (overlapped.go) after them.
 	for i, c := range callList {
 		if c.name == "WSASetSocketSecurity" {
-			callList = append(callList[:i+1], append(secureCalls(), callList[i+1:]...)...)
+			callList = append(callList[:i+1], append(append(secureCalls(), eventCalls()...), callList[i+1:]...)...)
 			break
 		}
 	}
@@ -155,7 +169,7 @@ type CallInfo struct {
 	Name, Synopsis string
 	Keys           []string // KEY=VALUE arguments it accepts
 	Checks         []string // values "=> ok KEY=VALUE" may check
-	ReturnsSocket  bool     // "VAR =" may bind its result
+	ReturnsSocket  bool     // "VAR =" may bind its result: a SOCKET, or the WSAEVENT of WSACreateEvent
 	Pseudo         bool     // not a Winsock call
 }
 
@@ -308,11 +322,9 @@ func compileAddrCall(r *reader) action {
 	s := r.socket()
 	addr := r.addr("ADDR")
 	n := r.length("len", false)
-	var ov ovRef
+	var ov ovArgs
 	if r.spec.name == "ConnectEx" {
-		if a := r.key("ov"); a != nil {
-			ov = r.ovValue(a)
-		}
+		ov = r.overlapped(true)
 	}
 	fn := r.spec.name
 	return func(x *execCtx) outcome {
@@ -336,14 +348,21 @@ func compileAddrCall(r *reader) action {
 		case "WSAConnect":
 			err = x.api.WSAConnect(h, b, l)
 		case "ConnectEx":
-			err = x.api.ConnectEx(h, b, l, ov.resolve(x.env, h))
+			o, _ := ov.resolve(x, h)
+			err = x.api.ConnectEx(h, b, l, o)
 		}
 		o := outcome{err: err}
-		var re *sim.RuleError
-		if stderrors.As(err, &re) && re.Detail != "" {
-			o.set("reason", re.Detail)
-		}
+		setReason(&o, err)
 		return o
+	}
+}
+
+// setReason reports the model's explanation of a failure (why an IPsec negotiation failed), for
+// reason= checks.
+func setReason(o *outcome, err error) {
+	var re *sim.RuleError
+	if stderrors.As(err, &re) && re.Detail != "" {
+		o.set("reason", re.Detail)
 	}
 }
 
@@ -370,6 +389,7 @@ func compileGetOverlapped(r *reader) action {
 		if err == nil {
 			o.set("bytes", itoa(int64(n)))
 		}
+		setReason(&o, err)
 		return o
 	}
 }
@@ -509,11 +529,7 @@ func compileSetSecurity(r *reader) action {
 	settingsNull := r.nullOnly("settings")
 	st, first := r.settingsStruct()
 	n := r.length("len", false)
-	var ov ovRef
-	ov.null = true
-	if a := r.key("ov"); a != nil {
-		ov = r.ovValue(a)
-	}
+	ov := r.overlapped(false)
 	switch {
 	case settingsNull && first != nil:
 		r.errAt(first.Pos, "settings=NULL passes no structure: %s= has nowhere to go", first.Key)
@@ -524,15 +540,16 @@ func compileSetSecurity(r *reader) action {
 		// No structure: SecuritySettings is NULL (the default settings).
 		return func(x *execCtx) outcome {
 			h := s.resolve(x.env)
-			return outcome{err: x.api.WSASetSocketSecurity(h, nil, uint32(n.or(0)), ov.resolve(x.env, h))}
+			o, cr := ov.resolve(x, h)
+			return outcome{err: x.api.WSASetSocketSecurity(h, nil, uint32(n.or(0)), o, cr)}
 		}
 	}
 	settings := st // only this closure captures the (large) structure, so only this path allocates it
 	return func(x *execCtx) outcome {
 		buf := settings.encode()
 		h := s.resolve(x.env)
-		o := ov.resolve(x.env, h)
-		err := x.api.WSASetSocketSecurity(h, buf, uint32(n.or(len(buf))), o)
+		o, cr := ov.resolve(x, h)
+		err := x.api.WSASetSocketSecurity(h, buf, uint32(n.or(len(buf))), o, cr)
 		if o == nil {
 			clear(buf) // the password's bytes; an overlapped call may still be reading them
 		}

@@ -18,6 +18,8 @@ type op struct {
 	st     *Stmt
 	app    string // "host" or "host/app"; "" for a pseudo-statement
 	appIdx int    // app's index in compiled.apps
+	thread string // the thread's name; "" for the main thread
+	apiIdx int    // the (app, thread) pair's index in compiled.threads
 	spec   *callSpec
 	run    action
 	checks []check
@@ -29,9 +31,13 @@ type op struct {
 // compiled is a checked script: its statements ready to run, and the applications they name,
 // numbered so that a run keeps each one's state in a slice rather than a map.
 type compiled struct {
-	ops  []op
-	apps []string
+	ops     []op
+	apps    []string
+	threads []threadRef
 }
+
+// threadRef is a thread of an application, as statements name it.
+type threadRef struct{ app, thread string }
 
 // action performs a call on one application.
 type action func(x *execCtx) outcome
@@ -73,7 +79,8 @@ type analyzer struct {
 	r      reader // reset for each statement
 	keep   bool   // keep the compiled statements in out (Parse only checks)
 	out    compiled
-	appIdx map[string]int // index in out.apps
+	appIdx map[string]int    // index in out.apps
+	apiIdx map[threadRef]int // index in out.threads
 }
 
 func newAnalyzer(s *Script, errs *errSink, keep bool) *analyzer {
@@ -81,7 +88,7 @@ func newAnalyzer(s *Script, errs *errSink, keep bool) *analyzer {
 		s: s, errs: errs,
 		hosts: map[string]*HostDecl{}, apps: map[string]*AppDecl{}, appsOf: map[string][]string{},
 		bound: map[boundVar]int{},
-		keep:  keep, appIdx: map[string]int{},
+		keep:  keep, appIdx: map[string]int{}, apiIdx: map[threadRef]int{},
 	}
 	if keep {
 		a.out.ops = make([]op, 0, len(s.Stmts))
@@ -278,12 +285,20 @@ func (a *analyzer) stmt(st *Stmt) {
 	var app string
 	ok := true
 	if spec.pseudo {
-		if st.Who != "" {
+		if st.Who != "" || st.Thread != "" {
 			a.errs.at(st.Pos, "%s takes no WHO: it acts on the whole network", st.Call)
 			ok = false
 		}
 	} else {
 		app, ok = a.who(st)
+	}
+	thread := st.Thread
+	if thread != "" && !isIdent(thread) {
+		a.errs.at(st.Pos, "thread name %q is not a name (a letter or _, then letters, digits, _)", thread)
+		ok = false
+	}
+	if thread == mainThread {
+		thread = ""
 	}
 	if st.Var != "" && !spec.handle {
 		a.errs.at(st.CallPos, "%s returns no SOCKET to assign to %s", st.Call, st.Var)
@@ -295,7 +310,8 @@ func (a *analyzer) stmt(st *Stmt) {
 	r.finish()
 	checks, good := a.expectation(st, spec)
 	if ok && !r.failed && good && a.keep {
-		a.out.ops = append(a.out.ops, op{st: st, app: app, appIdx: a.appIndex(app), spec: spec, run: run, checks: checks,
+		a.out.ops = append(a.out.ops, op{st: st, app: app, appIdx: a.appIndex(app), thread: thread, apiIdx: a.threadIndex(app, thread),
+			spec: spec, run: run, checks: checks,
 			failChecks: st.Expect.Given && (!st.Expect.OK || len(st.Expect.Codes) > 0 || st.Expect.AnyError)})
 	}
 	// Bind even when the line has errors, so that later uses are not reported as well.
@@ -309,6 +325,18 @@ func (a *analyzer) appIndex(app string) int {
 		i = len(a.out.apps)
 		a.appIdx[app] = i
 		a.out.apps = append(a.out.apps, app)
+	}
+	return i
+}
+
+// threadIndex numbers the (application, thread) pairs in the order statements first name them.
+func (a *analyzer) threadIndex(app, thread string) int {
+	k := threadRef{app, thread}
+	i, ok := a.apiIdx[k]
+	if !ok {
+		i = len(a.out.threads)
+		a.apiIdx[k] = i
+		a.out.threads = append(a.out.threads, k)
 	}
 	return i
 }
@@ -471,6 +499,21 @@ func compileCheck(vc ValueCheck) (func(string) bool, string) {
 			return nil, "negerr= needs an error name (ERROR_IPSEC_IKE_AUTH_FAIL …) or a number, got " + strconv.Quote(vc.Value)
 		}
 		return func(got string) bool { return got == strconv.FormatUint(uint64(want), 10) }, ""
+	case "result":
+		want, ok := parseWaitResult(vc.Value)
+		if !ok {
+			return nil, "result= needs WSA_WAIT_EVENT_0, WSA_WAIT_EVENT_0+N, WSA_WAIT_IO_COMPLETION, WAIT_IO_COMPLETION, WSA_WAIT_TIMEOUT or a number, got " + strconv.Quote(vc.Value)
+		}
+		return func(got string) bool {
+			g, ok := parseWaitResult(got)
+			return ok && g == want
+		}, ""
+	case "ran":
+		want, ok := parseRan(vc.Value)
+		if !ok {
+			return nil, "ran= needs the completion routines' names joined by ',' in the order they ran, or none, got " + strconv.Quote(vc.Value)
+		}
+		return func(got string) bool { return got == want }, ""
 	case "version":
 		want, ok := parseVersion(vc.Value)
 		if !ok {

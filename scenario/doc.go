@@ -9,7 +9,7 @@
 //	# comment                      '#' ends any line outside "double quotes"
 //	host NAME ADDR... [KEY=VALUE...]
 //	app HOST/NAME user=USER [KEY=VALUE...]
-//	[WHO:] [VAR =] CALL ARG... [=> RESULT [KEY=VALUE...]]
+//	[WHO[@THREAD]:] [VAR =] CALL ARG... [=> RESULT [KEY=VALUE...]]
 //
 // A host has its addresses (IPv4 or IPv6, no port) besides 127.0.0.1 and ::1; its KEY=VALUE
 // options are its IPsec credentials and rules (domain=NAME, cert="SUBJECT", require=tcp/445,...,
@@ -20,17 +20,21 @@
 // starts with Winsock initialised once, as if it had called WSAStartup.
 //
 // WHO is "host" (the host's default application) or "host/app". It may be left out when the
-// file declares at most one host. Statements run in file order, whoever makes them, so a run is
+// file declares at most one host. "@THREAD" after it ("server@worker:", or "@worker:") names a
+// thread of the application, made on first use; without it the main thread ("@main") makes the
+// call. Threads share their application's variables; completion routines are queued to the
+// thread that made the call. Statements run in file order, whoever makes them, so a run is
 // deterministic.
 //
 // # Variables
 //
 // "VAR =" binds the SOCKET that socket, WSASocket or accept returns (INVALID_SOCKET when the call
-// fails). Variables belong to the application that bound them: server's s is not client's s,
-// just as a handle means nothing in another process. A closed variable still names its old
+// fails), or the WSAEVENT that WSACreateEvent returns: both are handles of the process, in one set
+// of variables. Variables belong to the application that bound them: server's s is not client's
+// s, just as a handle means nothing in another process. A closed variable still names its old
 // handle; binding a name again replaces it. Using a name no earlier line of that application
-// bound is an error at parse time. OVERLAPPED variables (ov=NAME) are per application too and
-// are created on first use.
+// bound is an error at parse time. OVERLAPPED variables (ov=NAME) and completion routines
+// (routine=NAME) are per application too and are created on first use.
 //
 // # Arguments
 //
@@ -56,7 +60,7 @@
 //	bind                    S ADDR|NULL [len=N]
 //	listen                  S BACKLOG
 //	connect, WSAConnect     S ADDR|NULL|AF_UNSPEC [len=N]
-//	ConnectEx               S ADDR|NULL [len=N] [ov=NAME|NULL]
+//	ConnectEx               S ADDR|NULL [len=N] [ov=NAME|NULL] [event=E|NULL]
 //	WSAGetOverlappedResult  S [OV|NULL] [wait=0|1]                     bytes
 //	accept                  S [len=N|NULL] [addr=NULL]                 peer len (binds VAR)
 //	sendto                  S ADDR|NULL|AF_UNSPEC [data="text"|NULL] [len=N] [flags=N]  bytes
@@ -64,21 +68,28 @@
 //	shutdown                S HOW
 //	closesocket             S
 //	WSASetSocketSecurity    S [protocol=] [flags=] [ipsecflags=] [mmpolicy=GUID] [qmpolicy=GUID]
-//	                          [user=] [domain=] [password=] [len=N] [settings=NULL] [ov=NAME|NULL]
+//	                          [user=] [domain=] [password=] [len=N] [settings=NULL] [OVERLAPPED keys]
 //	WSAQuerySocketSecurity  S [protocol=] [peer=ADDR] [access=MASK] [ipsec2flags=] [fieldmask=]
 //	                          [family=N] [template=NULL] [len=N] [infolen=N|NULL] [info=NULL]
-//	                          [ov=NAME|NULL]                           flags protocol infolen
+//	                          [OVERLAPPED keys]                        flags protocol infolen
 //	WSASetSocketPeerTargetName S name="SPN"|NULL [protocol=] [peer=ADDR] [namelen=N] [family=N]
-//	                          [len=N] [ov=NAME|NULL]
-//	WSADeleteSocketPeerTargetName S ADDR|NULL|AF_UNSPEC [len=N] [ov=NAME|NULL]
+//	                          [len=N] [OVERLAPPED keys]
+//	WSADeleteSocketPeerTargetName S ADDR|NULL|AF_UNSPEC [len=N] [OVERLAPPED keys]
 //	WSAImpersonateSocketPeer S [ADDR|NULL|AF_UNSPEC] [len=N]
 //	WSARevertImpersonation
 //	WSAIoctl                S CODE [ADDR] [the input keys of CODE's function] [usage=N] [in=NULL]
-//	                          [len=N] [outlen=N] [out=NULL] [bytes=NULL] [ov=NAME|NULL]
+//	                          [len=N] [outlen=N] [out=NULL] [bytes=NULL] [OVERLAPPED keys]
 //	                                                                   bytes flags protocol
+//	WSACreateEvent                                                     (binds VAR)
+//	WSASetEvent, WSAResetEvent, WSACloseEvent  E
+//	WSAWaitForMultipleEvents E[,E...]|NULL [all=0|1] [timeout=MS|WSA_INFINITE] [alertable=0|1]
+//	                                                                   result ran
+//	SleepEx                 MS|INFINITE [alertable=0|1]                result ran
 //	settle                  (pseudo-statement: let connections in flight complete)
 //	inject CALL CODE [times=N] [nth=N] [probability=P seed=N] [app=HOST/APP] [host=HOST]
 //	                        (pseudo-statement: make later CALLs that would succeed fail with CODE)
+//	netfault KIND [from=HOST] [to=HOST] [delay=D] [reason="..."] [times=N]
+//	                        (pseudo-statement: drop, delay, reset, unreachable, negotiation)
 //	advance DURATION        (pseudo-statement: move the virtual clock; 90s, 5m, 1h30m)
 //	mmpolicy GUID host=HOST [proposals=] [auth=] [lifetime=]   (pseudo-statement: an AuthIP MM policy)
 //	qmpolicy GUID host=HOST [proposals=] [em=] [impersonation=] [lifetime=] [kb=] [idle=]
@@ -101,6 +112,16 @@
 // protocol DEFAULT unless given); any of ipsecflags, mmpolicy, qmpolicy, user, domain, password,
 // or protocol=IPSEC/IPSEC2, makes a SOCKET_SECURITY_SETTINGS_IPSEC (88 bytes plus the strings,
 // protocol IPSEC unless given). Passwords never appear in traces or messages.
+//
+// The OVERLAPPED keys are ov=NAME|NULL (default NULL), event=E|NULL (put in the OVERLAPPED's
+// hEvent, where it stays) and routine=NAME (a completion routine; needs ov=). On an overlapped
+// socket the call reports through them (ruling R7): the routine is queued to the calling thread
+// and runs only in that thread's alertable wait (SleepEx … alertable=1, WSAWaitForMultipleEvents
+// … alertable=1); without a routine the event is signalled. Waits never sleep: they let the
+// virtual clock run up to their time-out, and an INFINITE one that nothing can end fails with rule
+// WAIT-FOREVER (=> WSA_WAIT_TIMEOUT) instead of hanging. result= checks the value a wait returns
+// (WSA_WAIT_EVENT_0+N, WSA_WAIT_IO_COMPLETION, WSA_WAIT_TIMEOUT; 0 or WAIT_IO_COMPLETION for
+// SleepEx), ran= the routines that ran in it (R1,R2 or none).
 //
 // WSAQuerySocketSecurity's template keys build a SOCKET_SECURITY_QUERY_TEMPLATE (144 bytes; the
 // IPSEC2 form, 152, with protocol=IPSEC2, ipsec2flags= or fieldmask=); without them the template

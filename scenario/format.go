@@ -54,12 +54,16 @@ func writeOptions(b *strings.Builder, opts []Arg) {
 // String is the statement in canonical form, with passwords redacted: the form messages use.
 func (st *Stmt) String() string { return st.format(true, true) }
 
-// format writes "[WHO: ][VAR = ]CALL ARGS[ => RESULT CHECKS]". With redact, password values
+// format writes "[WHO[@THREAD]: ][VAR = ]CALL ARGS[ => RESULT CHECKS]". With redact, password values
 // print as [redacted], so that traces and reports never show them.
 func (st *Stmt) format(redact, withExpect bool) string {
 	var b strings.Builder
-	if st.Who != "" {
+	if st.Who != "" || st.Thread != "" {
 		b.WriteString(st.Who)
+		if st.Thread != "" {
+			b.WriteByte('@')
+			b.WriteString(st.Thread)
+		}
 		b.WriteString(": ")
 	}
 	if st.Var != "" {

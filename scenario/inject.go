@@ -3,6 +3,7 @@ package scenario
 import (
 	"fmt"
 	"strconv"
+	"time"
 
 	"github.com/wsssim/wsssim/sim"
 )
@@ -81,6 +82,69 @@ func compileInject(r *reader) action {
 			return outcome{err: fmt.Errorf("inject: this back end cannot inject faults")}
 		}
 		_, err := in.Inject(f)
+		return outcome{err: err}
+	}
+}
+
+// linkDisturber is a World whose network can be disturbed between hosts: the simulator.
+type linkDisturber interface {
+	DisturbLink(sim.LinkFault) (*sim.Disturbance, error)
+}
+
+// DisturbLink installs a network fault between simulated hosts (a netfault line).
+func (w *SimWorld) DisturbLink(f sim.LinkFault) (*sim.Disturbance, error) {
+	return w.net.DisturbLink(f)
+}
+
+var netfaultSpec = &callSpec{
+	name:     "netfault",
+	synopsis: `netfault drop|delay|reset|unreachable|negotiation [from=HOST] [to=HOST] [delay=D] [reason="..."] [times=N]`,
+	keys:     []string{"from", "to", "delay", "reason", "times"},
+	pseudo:   true,
+	compile:  compileNetfault,
+}
+
+// compileNetfault reads a netfault line: from then on, traffic from one host to another is
+// lost, late, reset, refused as unreachable, or its IPsec negotiation fails (sim.LinkFault).
+func compileNetfault(r *reader) action {
+	var f sim.LinkFault
+	if a := r.positional("KIND", true); a != nil {
+		k, ok := sim.ParseLinkFaultKind(a.Value)
+		if !ok {
+			r.errAt(a.Pos, "netfault: unknown kind %q%s", a.Value, didYouMean(a.Value, []string{"drop", "delay", "reset", "unreachable", "negotiation"}))
+		}
+		f.Kind = k
+	}
+	r.finish()
+	if a := r.key("from"); a != nil {
+		f.From = a.Value
+	}
+	if a := r.key("to"); a != nil {
+		f.To = a.Value
+	}
+	if a := r.key("delay"); a != nil {
+		d, err := time.ParseDuration(a.Value)
+		if err != nil || d < 0 || d > maxAdvance {
+			r.errAt(valueStart(a), "netfault: delay=%s is not a duration (250ms, 5s)", a.Value)
+		}
+		f.Delay = d
+	}
+	if a := r.key("reason"); a != nil {
+		f.Reason = a.Value
+	}
+	if a := r.key("times"); a != nil {
+		n, err := strconv.Atoi(a.Value)
+		if err != nil || n < 0 {
+			r.errAt(valueStart(a), "netfault: times=%s is not a count", a.Value)
+		}
+		f.Times = n
+	}
+	return func(x *execCtx) outcome {
+		ld, ok := x.world.(linkDisturber)
+		if !ok {
+			return outcome{err: fmt.Errorf("netfault: this back end cannot disturb a network")}
+		}
+		_, err := ld.DisturbLink(f)
 		return outcome{err: err}
 	}
 }

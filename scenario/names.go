@@ -91,6 +91,16 @@ var constantTable = []Constant{
 	{"SYSTEM_CRITICAL_SOCKET", policy.SystemCriticalSocket, gMisc},
 	// INVALID_SOCKET is (SOCKET)(~0): -1 in every integer width.
 	{"INVALID_SOCKET", -1, gMisc},
+
+	{"WSA_INVALID_EVENT", int64(sim.WSA_INVALID_EVENT), gMisc},
+	{"WSA_INFINITE", int64(sim.WSA_INFINITE), gMisc},
+	{"INFINITE", int64(sim.INFINITE), gMisc},
+	{"WSA_MAXIMUM_WAIT_EVENTS", int64(sim.WSA_MAXIMUM_WAIT_EVENTS), gMisc},
+	{"WSA_WAIT_EVENT_0", int64(sim.WSA_WAIT_EVENT_0), gMisc},
+	{"WSA_WAIT_IO_COMPLETION", int64(sim.WSA_WAIT_IO_COMPLETION), gMisc},
+	{"WAIT_IO_COMPLETION", int64(sim.WAIT_IO_COMPLETION), gMisc},
+	{"WSA_WAIT_TIMEOUT", int64(sim.WSA_WAIT_TIMEOUT), gMisc},
+	{"WSA_WAIT_FAILED", int64(sim.WSA_WAIT_FAILED), gMisc},
 }
 
 var constantsByName = func() map[string]*Constant {

@@ -219,7 +219,14 @@ func (p *parser) stmt(lineNo int, line string, toks []token) {
 	st.Pos, st.Text = p.pos(lineNo, toks[0].col), stmtText(line)
 	i := 0
 	if t := toks[0]; !t.kv && len(t.value) > 1 && strings.HasSuffix(t.value, ":") && !strings.ContainsAny(t.value, "[]") {
-		st.Who = strings.TrimSuffix(t.value, ":")
+		who := strings.TrimSuffix(t.value, ":")
+		if host, thread, ok := strings.Cut(who, "@"); ok {
+			if thread == "" {
+				p.errs.at(p.pos(lineNo, t.col+len(who)), "empty thread name after '@' (write host@THREAD:)")
+			}
+			who, st.Thread = host, thread
+		}
+		st.Who = who
 		i++
 	} else if t.raw == ":" {
 		p.errs.at(p.pos(lineNo, t.col), "empty WHO before ':'")

@@ -118,28 +118,53 @@ func (r *reader) socket() handleRef {
 	if a == nil {
 		return handleRef{h: socket.INVALID_SOCKET}
 	}
-	if a.Value == "INVALID_SOCKET" {
-		return handleRef{h: socket.INVALID_SOCKET}
+	return r.handleOf(a, a.Value, a.Pos, socketHandle)
+}
+
+// handleKind says which handle an argument stands for: a SOCKET or a WSAEVENT. Both are
+// handles of the process, so one variable namespace holds them, and passing one where the other
+// goes is what a C caller could do too.
+type handleKind struct {
+	what    string // for messages
+	null    string // the SDK's name for the invalid handle
+	nullVal socket.Handle
+	binders string // the calls that bind such a variable
+}
+
+var (
+	socketHandle = handleKind{"a socket", "INVALID_SOCKET", socket.INVALID_SOCKET, "socket, WSASocket or accept"}
+	eventHandle  = handleKind{"an event", "WSA_INVALID_EVENT", socket.Handle(socket.WSA_INVALID_EVENT), "WSACreateEvent"}
+)
+
+// handleOf reads a handle written as v at p: a variable bound earlier by this application, a
+// number, or the kind's invalid-handle name (an event's may also be NULL).
+func (r *reader) handleOf(a *Arg, v string, p Pos, kind handleKind) handleRef {
+	if v == kind.null || (kind.null == eventHandle.null && v == "NULL" && !a.Quoted) {
+		return handleRef{h: kind.nullVal}
 	}
-	if mag, neg, ok := parseNumber(a.Value); ok {
-		v, ok := int64Bits(mag, neg)
+	if mag, neg, ok := parseNumber(v); ok {
+		n, ok := int64Bits(mag, neg)
 		if !ok {
-			r.errAt(a.Pos, "handle %s is out of range", a.Value)
+			r.errAt(p, "handle %s is out of range", v)
 		}
-		return handleRef{h: socket.Handle(v)}
+		return handleRef{h: socket.Handle(n)}
 	}
-	if !isIdent(a.Value) || reservedWord(a.Value) {
-		r.errAt(a.Pos, "%s: %q is not a socket (a variable bound by socket, WSASocket or accept, a number, or INVALID_SOCKET)", r.spec.name, a.Value)
-		return handleRef{h: socket.INVALID_SOCKET}
+	if !isIdent(v) || reservedWord(v) || a.Quoted {
+		r.errAt(p, "%s: %q is not %s (a variable bound by %s, a number, or %s)", r.spec.name, v, kind.what, kind.binders, kind.null)
+		return handleRef{h: kind.nullVal}
 	}
-	if r.app != "" && !r.a.isBound(r.app, a.Value) {
-		if where := r.a.firstBinder(a.Value); where != "" {
-			r.errAt(a.Pos, "variable %s belongs to %s, not %s (variables are per application)", a.Value, where, r.app)
+	if r.app != "" && !r.a.isBound(r.app, v) {
+		if where := r.a.firstBinder(v); where != "" {
+			r.errAt(p, "variable %s belongs to %s, not %s (variables are per application)", v, where, r.app)
 		} else {
-			r.errAt(a.Pos, "unknown variable %s (bind it first: %s = socket …)%s", a.Value, a.Value, didYouMean(a.Value, r.a.varsOf(r.app)))
+			binder := "socket …"
+			if kind.null == eventHandle.null {
+				binder = "WSACreateEvent"
+			}
+			r.errAt(p, "unknown variable %s (bind it first: %s = %s)%s", v, v, binder, didYouMean(v, r.a.varsOf(r.app)))
 		}
 	}
-	return handleRef{name: a.Value}
+	return handleRef{name: v}
 }
 
 // intOf resolves a number or SDK name to the 32 bits a C int or DWORD carries.
@@ -295,6 +320,54 @@ func (r *reader) nullOnly(key string) bool {
 type ovRef struct {
 	null bool
 	name string // "" with !null: the socket's default OVERLAPPED
+}
+
+// ovArgs are a call's overlapped arguments: the OVERLAPPED (ov=), the event to put in its
+// hEvent (event=), and the completion routine (routine=).
+type ovArgs struct {
+	ov       ovRef
+	setEvent bool
+	event    handleRef
+	routine  string
+}
+
+// overlapped reads ov=, event= and (for the calls that take one) routine=. Without ov= the
+// OVERLAPPED is the socket's own when own is set (ConnectEx), else NULL.
+func (r *reader) overlapped(own bool) ovArgs {
+	var o ovArgs
+	ovKey := r.key("ov")
+	switch {
+	case ovKey != nil:
+		o.ov = r.ovValue(ovKey)
+	case !own:
+		o.ov.null = true
+	}
+	if a := r.key("event"); a != nil {
+		if o.ov.null {
+			r.errAt(a.Pos, "event= goes in an OVERLAPPED's hEvent: add ov=NAME")
+		}
+		o.setEvent = true
+		o.event = r.handleOf(a, a.Value, valueStart(a), eventHandle)
+	}
+	if a := r.key("routine"); a != nil {
+		switch {
+		case ovKey == nil:
+			r.errAt(a.Pos, "routine= reports through an OVERLAPPED: add ov=NAME (or ov=NULL, which Windows answers by ignoring the routine)")
+		case !isIdent(a.Value) || reservedWord(a.Value) || a.Quoted || a.Value == noRoutine:
+			r.errAt(valueStart(a), "%q cannot name a completion routine (a name: letters, digits, _)", a.Value)
+		}
+		o.routine = a.Value
+	}
+	return o
+}
+
+// resolve returns the OVERLAPPED (with its hEvent set as the line says) and the routine to pass.
+func (o ovArgs) resolve(x *execCtx, s socket.Handle) (*socket.Overlapped, socket.CompletionRoutine) {
+	ov := o.ov.resolve(x.env, s)
+	if ov != nil && o.setEvent {
+		ov.Event = socket.EventHandle(o.event.resolve(x.env))
+	}
+	return ov, x.routine(o.routine)
 }
 
 func (r *reader) ovValue(a *Arg) ovRef {

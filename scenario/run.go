@@ -67,6 +67,8 @@ type Step struct {
 	Stmt *Stmt
 	// App is the application that made the call ("host" or "host/app"; "" for settle).
 	App string
+	// Thread is the thread of App that made it: "" for the main thread.
+	Thread string
 	// Got is the error code the call returned, 0 for success.
 	Got errors.Errno
 	// Err is the error as the back end returned it (nil for success).
@@ -111,6 +113,10 @@ func (s Step) traceLine() string {
 	b.WriteString(": ")
 	if s.App != "" {
 		b.WriteString(s.App)
+		if s.Thread != "" {
+			b.WriteByte('@')
+			b.WriteString(s.Thread)
+		}
 		b.WriteString(": ")
 	}
 	b.WriteString(s.Stmt.callText(true))
@@ -173,7 +179,8 @@ func Run(s *Script, b Backend, opts Options) *Result {
 		return res
 	}
 	defer w.Close()
-	r := &runner{world: w, envs: make([]*appEnv, len(prog.apps)), apis: make([]socket.API, len(prog.apps))}
+	r := &runner{world: w, envs: make([]*appEnv, len(prog.apps)), apis: make([]socket.API, len(prog.threads))}
+	r.threads, _ = w.(threadRunner)
 	res.Steps = make([]Step, 0, len(prog.ops))
 	for i := range prog.ops {
 		step := r.step(&prog.ops[i])
@@ -191,41 +198,56 @@ func Run(s *Script, b Backend, opts Options) *Result {
 	return res
 }
 
-// runner is one run's state: each application's variables and API (indexed as compiled.apps),
-// and the context lines run in, reused from one line to the next.
+// runner is one run's state: each application's variables (indexed as compiled.apps), each
+// thread's API (indexed as compiled.threads), and the context lines run in, reused from one
+// line to the next.
 type runner struct {
-	world World
-	envs  []*appEnv
-	apis  []socket.API
-	x     execCtx
+	world   World
+	threads threadRunner // the world's, when its threads are real ones
+	envs    []*appEnv
+	apis    []socket.API
+	x       execCtx
+}
+
+// threadRunner is a World whose threads are real OS threads (the native back end): a thread's
+// calls must all run on it, since completion routines are queued to the thread that made the call
+// and run in that thread's alertable waits.
+type threadRunner interface {
+	// RunOn runs f on the named thread ("" is the main thread) and returns when it has.
+	RunOn(thread string, f func())
 }
 
 // step runs one statement and judges its outcome.
 func (r *runner) step(o *op) Step {
-	step := Step{Stmt: o.st, App: o.app}
+	step := Step{Stmt: o.st, App: o.app, Thread: o.thread}
 	env := r.envs[o.appIdx]
 	if env == nil {
 		env = newAppEnv()
 		r.envs[o.appIdx] = env
 	}
 	x := &r.x
-	x.env, x.world, x.api, x.scratch = env, r.world, nil, x.scratch[:0]
+	x.env, x.world, x.api, x.scratch, x.ran = env, r.world, nil, x.scratch[:0], x.ran[:0]
 	if !o.spec.pseudo {
-		api := r.apis[o.appIdx]
+		api := r.apis[o.apiIdx]
 		if api == nil {
 			var err error
-			api, err = r.world.API(o.app)
+			api, err = r.world.API(o.app, o.thread)
 			if err != nil {
 				step.Err = err
 				step.Got = noCode
 				step.Failure = "cannot reach " + o.app + ": " + err.Error()
 				return step
 			}
-			r.apis[o.appIdx] = api
+			r.apis[o.apiIdx] = api
 		}
 		x.api = api
 	}
-	out := o.run(x)
+	var out outcome
+	if r.threads != nil && !o.spec.pseudo {
+		r.threads.RunOn(o.thread, func() { out = o.run(x) })
+	} else {
+		out = o.run(x)
+	}
 	step.Err = out.err
 	step.Values = out.values
 	if out.hasHandle {

@@ -44,8 +44,8 @@ type recordingWorld struct {
 	b *recordingBackend
 }
 
-func (w *recordingWorld) API(who string) (socket.API, error) {
-	api, err := w.SimWorld.API(who)
+func (w *recordingWorld) API(who, thread string) (socket.API, error) {
+	api, err := w.SimWorld.API(who, thread)
 	return &recordingAPI{API: api, b: w.b}, err
 }
 

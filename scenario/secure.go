@@ -31,28 +31,28 @@ var (
 func secureCalls() []*callSpec {
 	return []*callSpec{
 		{name: "WSAQuerySocketSecurity",
-			synopsis: "WSAQuerySocketSecurity S [protocol=P] [peer=ADDR] [access=MASK] [ipsec2flags=F] [fieldmask=F] [family=N] [template=NULL] [len=N] [infolen=N|NULL] [info=NULL] [ov=NAME|NULL]",
-			keys:     append(append([]string(nil), templateKeys...), "template", "len", "infolen", "info", "ov"),
+			synopsis: "WSAQuerySocketSecurity S [protocol=P] [peer=ADDR] [access=MASK] [ipsec2flags=F] [fieldmask=F] [family=N] [template=NULL] [len=N] [infolen=N|NULL] [info=NULL] [ov=NAME|NULL] [event=E|NULL] [routine=R]",
+			keys:     append(append([]string(nil), templateKeys...), "template", "len", "infolen", "info", "ov", "event", "routine"),
 			checks:   []string{"flags", "protocol", "infolen", "machinetoken", "apptoken", "mmsa", "qmsa", "negerr"}, failChecks: []string{"infolen"}, compile: compileQuerySecurity},
 		{name: "WSASetSocketPeerTargetName",
-			synopsis: `WSASetSocketPeerTargetName S name="SPN"|NULL [protocol=P] [peer=ADDR] [namelen=N] [family=N] [len=N] [ov=NAME|NULL]`,
-			keys:     append(append([]string(nil), peerNameKeys...), "len", "ov"), compile: compileSetPeerTargetName},
-		{name: "WSADeleteSocketPeerTargetName", synopsis: "WSADeleteSocketPeerTargetName S ADDR|NULL|AF_UNSPEC [len=N] [ov=NAME|NULL]",
-			keys: []string{"len", "ov"}, compile: compilePeerAddrCall},
+			synopsis: `WSASetSocketPeerTargetName S name="SPN"|NULL [protocol=P] [peer=ADDR] [namelen=N] [family=N] [len=N] [ov=NAME|NULL] [event=E|NULL] [routine=R]`,
+			keys:     append(append([]string(nil), peerNameKeys...), "len", "ov", "event", "routine"), compile: compileSetPeerTargetName},
+		{name: "WSADeleteSocketPeerTargetName", synopsis: "WSADeleteSocketPeerTargetName S ADDR|NULL|AF_UNSPEC [len=N] [ov=NAME|NULL] [event=E|NULL] [routine=R]",
+			keys: []string{"len", "ov", "event", "routine"}, compile: compilePeerAddrCall},
 		{name: "WSAImpersonateSocketPeer", synopsis: "WSAImpersonateSocketPeer S [ADDR|NULL|AF_UNSPEC] [len=N]",
 			keys: []string{"len"}, compile: compilePeerAddrCall},
 		{name: "WSARevertImpersonation", synopsis: "WSARevertImpersonation", compile: func(r *reader) action {
 			return func(x *execCtx) outcome { return outcome{err: x.api.WSARevertImpersonation()} }
 		}},
 		{name: "WSAIoctl",
-			synopsis: "WSAIoctl S CODE [ADDR|NULL for SIO_DELETE_PEER_TARGET_NAME] [the input keys of the code's function] [usage=N] [in=NULL] [len=N] [outlen=N] [out=NULL] [bytes=NULL] [ov=NAME|NULL]",
+			synopsis: "WSAIoctl S CODE [ADDR|NULL for SIO_DELETE_PEER_TARGET_NAME] [the input keys of the code's function] [usage=N] [in=NULL] [len=N] [outlen=N] [out=NULL] [bytes=NULL] [ov=NAME|NULL] [event=E|NULL] [routine=R]",
 			keys:     ioctlKeys(), checks: []string{"bytes", "flags", "protocol"}, failChecks: []string{"bytes"}, compile: compileIoctl},
 	}
 }
 
 // ioctlKeys is every key WSAIoctl accepts with some code, sorted.
 func ioctlKeys() []string {
-	set := map[string]bool{"usage": true, "in": true, "len": true, "outlen": true, "out": true, "bytes": true, "ov": true}
+	set := map[string]bool{"usage": true, "in": true, "len": true, "outlen": true, "out": true, "bytes": true, "ov": true, "event": true, "routine": true}
 	for _, k := range append(append(append([]string(nil), structureSettingKeys...), templateKeys...), peerNameKeys...) {
 		set[k] = true
 	}
@@ -237,11 +237,7 @@ func compileQuerySecurity(r *reader) action {
 	n := r.length("len", false)
 	infoLen := r.length("infolen", true)
 	infoNull := r.nullOnly("info")
-	var ov ovRef
-	ov.null = true
-	if a := r.key("ov"); a != nil {
-		ov = r.ovValue(a)
-	}
+	ov := r.overlapped(false)
 	switch {
 	case templateNull && first != nil:
 		r.errAt(first.Pos, "template=NULL passes no structure: %s= has nowhere to go", first.Key)
@@ -261,7 +257,8 @@ func compileQuerySecurity(r *reader) action {
 			v := uint32(infoLen.or(need))
 			lp = &v
 		}
-		err := x.api.WSAQuerySocketSecurity(h, t, uint32(n.or(len(t))), info, lp, ov.resolve(x.env, h))
+		ovp, cr := ov.resolve(x, h)
+		err := x.api.WSAQuerySocketSecurity(h, t, uint32(n.or(len(t))), info, lp, ovp, cr)
 		o := outcome{err: err}
 		if lp != nil {
 			o.set("infolen", strconv.FormatUint(uint64(*lp), 10))
@@ -307,16 +304,13 @@ func compileSetPeerTargetName(r *reader) action {
 	s := r.socket()
 	p := r.peerTargetName(false)
 	n := r.length("len", false)
-	var ov ovRef
-	ov.null = true
-	if a := r.key("ov"); a != nil {
-		ov = r.ovValue(a)
-	}
+	ov := r.overlapped(false)
 	return func(x *execCtx) outcome {
 		h := s.resolve(x.env)
 		b := p.encode()
 		l := n.or(len(b))
-		return outcome{err: x.api.WSASetSocketPeerTargetName(h, b, uint32(l), ov.resolve(x.env, h))}
+		o, cr := ov.resolve(x, h)
+		return outcome{err: x.api.WSASetSocketPeerTargetName(h, b, uint32(l), o, cr)}
 	}
 }
 
@@ -332,11 +326,7 @@ func compilePeerAddrCall(r *reader) action {
 		addr = r.addr("ADDR")
 	}
 	n := r.length("len", false)
-	var ov ovRef
-	ov.null = true
-	if a := r.key("ov"); a != nil {
-		ov = r.ovValue(a)
-	}
+	ov := r.overlapped(false)
 	return func(x *execCtx) outcome {
 		h := s.resolve(x.env)
 		var b []byte
@@ -347,7 +337,8 @@ func compilePeerAddrCall(r *reader) action {
 		if fn == "WSAImpersonateSocketPeer" {
 			return outcome{err: x.api.WSAImpersonateSocketPeer(h, b, l)}
 		}
-		return outcome{err: x.api.WSADeleteSocketPeerTargetName(h, b, l, ov.resolve(x.env, h))}
+		o, cr := ov.resolve(x, h)
+		return outcome{err: x.api.WSADeleteSocketPeerTargetName(h, b, l, o, cr)}
 	}
 }
 
@@ -369,7 +360,7 @@ func compileIoctl(r *reader) action {
 		_, known = ioctlInputKeys[code]
 	}
 	// Keys that belong to another code's input are mistakes, not arguments to pass.
-	allowed := map[string]bool{"in": true, "len": true, "outlen": true, "out": true, "bytes": true, "ov": true}
+	allowed := map[string]bool{"in": true, "len": true, "outlen": true, "out": true, "bytes": true, "ov": true, "event": true, "routine": true}
 	for _, k := range ioctlInputKeys[code] {
 		allowed[k] = true
 	}
@@ -387,11 +378,7 @@ func compileIoctl(r *reader) action {
 	outLen := r.length("outlen", false)
 	outNull := r.nullOnly("out")
 	bytesNull := r.nullOnly("bytes")
-	var ov ovRef
-	ov.null = true
-	if a := r.key("ov"); a != nil {
-		ov = r.ovValue(a)
-	}
+	ov := r.overlapped(false)
 
 	// build returns the input buffer when the line runs.
 	var build func() []byte
@@ -453,9 +440,9 @@ func compileIoctl(r *reader) action {
 		if !bytesNull {
 			bp = new(uint32)
 		}
-		o := ov.resolve(x.env, h)
+		o, cr := ov.resolve(x, h)
 		ol := uint32(outLen.or(defOut))
-		err := x.api.WSAIoctl(h, code, in, uint32(n.or(len(in))), out, ol, bp, o)
+		err := x.api.WSAIoctl(h, code, in, uint32(n.or(len(in))), out, ol, bp, o, cr)
 		if code == sim.SIO_SET_SECURITY && o == nil {
 			clear(in) // a password's bytes
 		}

@@ -126,6 +126,7 @@ func (st *streamer) open() bool {
 	}
 	st.world = w
 	st.r = &runner{world: w}
+	st.r.threads, _ = w.(threadRunner)
 	return true
 }
 
@@ -154,6 +155,8 @@ func (st *streamer) statement() bool {
 	o := &a.out.ops[0]
 	for len(st.r.envs) < len(a.out.apps) {
 		st.r.envs = append(st.r.envs, nil)
+	}
+	for len(st.r.apis) < len(a.out.threads) {
 		st.r.apis = append(st.r.apis, nil)
 	}
 	step := st.r.step(o)

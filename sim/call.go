@@ -15,6 +15,7 @@ type call struct {
 	h      Handle
 	s      *Socket
 	locked bool
+	raced  race // the handle named a socket when the call reached it, but another thread closed it first
 
 	af, typ, proto int32
 	flags          uint32
@@ -28,8 +29,10 @@ type call struct {
 	addrErr        errors.Errno // why buf does not decode as a sockaddr (0 = it does)
 	ov             *Overlapped
 	ovNull         bool
+	routine        CompletionRoutine // lpCompletionRoutine; nil is NULL
 	version        uint16
-	sec            *secArgs // the other secure-socket functions' and WSAIoctl's arguments (secsock.go); nil for other calls
+	sec            *secArgs   // the other secure-socket functions' and WSAIoctl's arguments (secsock.go); nil for other calls
+	ev             *eventArgs // the event and wait calls' arguments (events.go); nil for other calls
 
 	// results an effect hands back to the exported method
 	outHandle Handle
@@ -45,19 +48,49 @@ type call struct {
 }
 
 // lookup finds the call's socket and locks it; an unknown or closed handle leaves c.s nil.
-func (c *call) lookup(h Handle) {
-	c.h = h
+func (c *call) lookup(h Handle) { c.lookupFrom(h, c.reach(h)) }
+
+// reach returns the socket handle h names as the call reaches it (nil: none). A test's hook
+// runs here, so that another thread can act at exactly this point.
+func (c *call) reach(h Handle) *Socket {
 	s := c.app.handles.get(h)
+	if s != nil {
+		if hook := c.app.host.net.lookupHook.Load(); hook != nil {
+			(*hook)(c.fn, h)
+		}
+	}
+	return s
+}
+
+// lookupFrom locks s, the socket handle h named when the call reached it (nil: none). If
+// another thread closed it in between, c.s stays nil and c.raced says so: the call was
+// outstanding on the socket when it closed, which closedWhileOutstanding turns into Windows'
+// answer.
+func (c *call) lookupFrom(h Handle, s *Socket) {
+	c.h = h
 	if s == nil {
 		return
 	}
 	s.mu.Lock()
 	if s.state == StateClosed {
+		c.raced = raceClosed
+		if !s.has(bitNonBlocking) {
+			c.raced = raceClosedBlocking
+		}
 		s.mu.Unlock()
 		return
 	}
 	c.s, c.locked = s, true
 }
+
+// race records that a call's socket was closed by another thread after the call reached it.
+type race uint8
+
+const (
+	raceNone           race = iota
+	raceClosed              // a non-blocking socket
+	raceClosedBlocking      // a blocking one (FIONBIO off)
+)
 
 // setBuf records a pointer argument given as a Go slice (nil is NULL) and its length argument.
 func (c *call) setBuf(b []byte, n int64) {
@@ -91,6 +124,14 @@ func (t *Thread) addrCall(fn string, rules []*Rule, effect func(*call) error, h 
 // apply the effect. It returns the failing rule's error or the effect's.
 func (t *Thread) run(c *call, rules []*Rule, effect func(*call) error) error {
 	err := c.check(rules)
+	if c.raced != raceNone && (err == ruleNotSocket.err || err == ruleNotInitialised.err) {
+		// The socket was closed (by closesocket, or a last WSACleanup) after the call reached it.
+		if outstanding, out := c.closedWhileOutstanding(); outstanding {
+			err = out
+		}
+		t.app.host.net.trace(c, err)
+		return err
+	}
 	if err == nil {
 		err = t.app.host.net.injected(c)
 	}
@@ -99,4 +140,25 @@ func (t *Thread) run(c *call, rules []*Rule, effect func(*call) error) error {
 	}
 	t.app.host.net.trace(c, err)
 	return err
+}
+
+// closedWhileOutstanding is the answer to a call whose socket another thread closed after the
+// call had reached it, when Windows counts the call as outstanding on the socket: a blocking
+// accept, connect or WSAConnect is interrupted (WSAEINTR, CLOSE-INTERRUPTS-BLOCKING); a
+// WSAGetOverlappedResult waiting on the socket reports how its operation ended,
+// WSA_OPERATION_ABORTED if the close cancelled it (CLOSE-ABORTS-PENDING). Any other call is not
+// (outstanding is false): it answers as if it had come a moment later, WSAENOTSOCK (or
+// WSANOTINITIALISED after a last WSACleanup, which R1 checks first).
+func (c *call) closedWhileOutstanding() (outstanding bool, err error) {
+	switch c.fn {
+	case "accept", "connect", "WSAConnect":
+		if c.raced == raceClosedBlocking {
+			return true, ruleCloseInterrupts.err
+		}
+	case "WSAGetOverlappedResult":
+		if c.ival != 0 && c.ov != nil { // fWait: the thread was waiting on the operation
+			return true, getOverlappedEffect(c)
+		}
+	}
+	return false, nil
 }

@@ -26,21 +26,30 @@ type clock struct {
 	seq    uint64
 }
 
-// timer is a function due at a virtual time. A stopped timer stays in the queue and is skipped
-// when it comes up, which spares a heap removal on every stop.
+// timer is a function due at a virtual time. Stopping one takes it out of the queue at once, so
+// that a program that never lets time pass (connect, close, over and over) holds no timers for
+// work that will never happen.
 type timer struct {
+	clock   *clock
 	at      time.Duration
 	seq     uint64
 	kind    timerKind
 	fire    func()
 	stopped atomic.Bool
-	index   int
+	index   int // in the queue; -1 once popped or removed
 }
 
 func (t *timer) stop() {
-	if t != nil {
-		t.stopped.Store(true)
+	if t == nil {
+		return
 	}
+	t.stopped.Store(true)
+	c := t.clock
+	c.mu.Lock()
+	if t.index >= 0 && t.index < len(c.timers) && c.timers[t.index] == t {
+		heap.Remove(&c.timers, t.index)
+	}
+	c.mu.Unlock()
 }
 
 // timerKind tells what a timer is for, so that Settle can wait for connection attempts alone.
@@ -74,6 +83,7 @@ func (q *timerQueue) Pop() any {
 	t := old[len(old)-1]
 	old[len(old)-1] = nil
 	*q = old[:len(old)-1]
+	t.index = -1
 	return t
 }
 
@@ -87,7 +97,7 @@ func (n *Network) at(t time.Duration, kind timerKind, fire func()) *timer {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.seq++
-	tm := &timer{at: max(t, n.Now()), seq: c.seq, kind: kind, fire: fire}
+	tm := &timer{clock: c, at: max(t, n.Now()), seq: c.seq, kind: kind, fire: fire}
 	heap.Push(&c.timers, tm)
 	return tm
 }
@@ -132,6 +142,24 @@ func (n *Network) runTimersUntil(target time.Duration) {
 		tm.fire()
 	}
 }
+
+// nextDue returns the time of the earliest live timer of that kind, if there is one.
+func (n *Network) nextDue(kind timerKind) (time.Duration, bool) {
+	c := &n.clock
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var earliest time.Duration
+	found := false
+	for _, tm := range c.timers {
+		if !tm.stopped.Load() && tm.kind == kind && (!found || tm.at < earliest) {
+			earliest, found = tm.at, true
+		}
+	}
+	return earliest, found
+}
+
+// msDuration is a wait's time-out in milliseconds as a duration.
+func msDuration(ms uint32) time.Duration { return time.Duration(ms) * time.Millisecond }
 
 // lastDue returns the time of the latest live timer of that kind, if there is one.
 func (n *Network) lastDue(kind timerKind) (time.Duration, bool) {

@@ -213,6 +213,8 @@ type connectAttempt struct {
 	result *Rule // nil: connected
 	ov     *Overlapped
 	due    time.Duration // virtual time at which the outcome reaches the socket
+	detail string        // why it failed, in words (an IPsec negotiation's reason), or ""
+	timer  *timer        // the delivery, cancelled when the socket closes first
 }
 
 func connectEffect(c *call) error {
@@ -226,25 +228,24 @@ func connectEffect(c *call) error {
 		}
 	}
 	net := s.app.host.net
-	result, failure := s.handshake(c.addr)
+	result, failure, delay := s.handshake(c.addr)
 	if result == nil {
 		c.deliveredTo = s.ext().peerSock
 	}
-	var delay time.Duration
 	if failure != nil {
 		c.reason = failure.Error()
-		if result == ruleConnectNegotiation {
-			delay = negotiationTimeout
-		}
 	}
 	if c.fn == "ConnectEx" || s.has(bitNonBlocking) {
 		s.state = StateConnecting
 		s.peer = c.addr // getpeername reports the target while a connect() is in flight
 		s.set(bitViaConnectEx, c.fn == "ConnectEx")
 		a := &connectAttempt{s: s, result: result, ov: c.ov, due: net.Now() + delay}
+		if result != nil {
+			a.detail = c.reason
+		}
 		s.ext().attempt = a
 		if c.ov != nil {
-			c.ov.start()
+			c.ov.start(c.t, nil) // ConnectEx takes no completion routine: the event or the OVERLAPPED reports
 		}
 		net.addPending(a)
 		if c.fn == "ConnectEx" {
@@ -252,11 +253,11 @@ func connectEffect(c *call) error {
 		}
 		return ruleConnectWouldBlock.err
 	}
+	// The calling thread is blocked until the outcome arrives (the SYN times out, or a delayed
+	// link answers): the clock moves once the call has let go of the socket (Thread.Connect).
+	c.t.blocked.Store(int64(delay))
 	if result != nil {
 		if failure != nil {
-			// The calling thread is blocked until the SYN times out: the clock moves once the
-			// call has let go of the socket (Thread.Connect).
-			c.t.blocked.Store(int64(delay))
 			return result.errWith(c.reason)
 		}
 		return result.err
@@ -341,33 +342,44 @@ func (s *Socket) sourceFor(dst sockaddr.Addr) (sockaddr.Addr, bool) {
 // took the connection, or the rule that says why not (with the IPsec failure, when that was the
 // reason, or when the connection runs in the clear after one). s.mu is held; the listener's
 // lock is taken after it (a listener never connects, so the order cannot cycle).
-func (s *Socket) handshake(dst sockaddr.Addr) (*Rule, *ipsec.Failure) {
+//
+// delay is how long the outcome takes to arrive on the virtual clock: the time-out of a connect
+// whose SYN goes unanswered, or a link fault's delay.
+func (s *Socket) handshake(dst sockaddr.Addr) (result *Rule, failure *ipsec.Failure, delay time.Duration) {
 	net := s.app.host.net
 	src, ok := s.sourceFor(dst)
 	if !ok {
-		return ruleConnectNoRoute, nil
+		return ruleConnectNoRoute, nil, 0
 	}
 	target := net.route(s.app.host, dst.IP)
 	if target == nil {
-		return ruleConnectUnreachable, nil
+		return ruleConnectUnreachable, nil, 0
+	}
+	if d := net.linkFault(s.app.host, target, LinkDrop, LinkUnreachable, LinkDelay); d != nil {
+		switch d.fault.Kind {
+		case LinkDrop:
+			return ruleInjectedDrop, nil, negotiationTimeout
+		case LinkUnreachable:
+			return ruleInjectedUnreachable, nil, 0
+		}
+		delay = d.fault.Delay
 	}
 	entry := target.ports.Lookup(s.portsProto(), dst, true)
 	if entry == nil {
-		return ruleConnectRefused, nil
+		return ruleConnectRefused, nil, delay
 	}
 	l, _ := entry.Owner().(*Socket)
 	if l == nil || l == s {
-		return ruleConnectRefused, nil
+		return ruleConnectRefused, nil, delay
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.state != StateListening || l.entry != entry || len(l.listenq.ready) >= l.listenq.backlog {
-		return ruleConnectRefused, nil
+		return ruleConnectRefused, nil, delay
 	}
 	// IPsec, when either end asks for it. Traffic that stays on one host is loopback, which
 	// IPsec never protects (ruling R17).
 	var sc *secureConn
-	var failure *ipsec.Failure
 	if target != s.app.host {
 		init := sideOf(s, ports.TCP, dst.Port, roleName("client", s.app.host))
 		if n := s.namesOf(); n != nil && n.tcp != nil {
@@ -375,8 +387,16 @@ func (s *Socket) handshake(dst sockaddr.Addr) (*Rule, *ipsec.Failure) {
 		}
 		resp := sideOf(l, ports.TCP, dst.Port, roleName("server", target))
 		o, f, flows := negotiate(init, resp)
+		if init.wants || resp.wants {
+			if d := net.linkFault(s.app.host, target, LinkNegotiationFailure); d != nil {
+				f, flows = d.injectedFailure(), fallbackAllowed(init, resp)
+				if !flows {
+					return ruleInjectedNegotiation, f, negotiationTimeout
+				}
+			}
+		}
 		if !flows {
-			return ruleConnectNegotiation, f
+			return ruleConnectNegotiation, f, negotiationTimeout
 		}
 		failure = f
 		if init.wants || resp.wants {
@@ -384,14 +404,18 @@ func (s *Socket) handshake(dst sockaddr.Addr) (*Rule, *ipsec.Failure) {
 		}
 	}
 	if !target.reserveSocket() {
-		return ruleConnectRefused, nil
+		return ruleConnectRefused, nil, delay
 	}
-	srv := &Socket{
-		app: l.app, family: l.family, typ: l.typ, proto: l.proto, state: StateConnected,
-		local: asSeenBy(l, dst),
-		peer:  asSeenBy(l, src),
+	a := &acceptedSocket{
+		s: Socket{
+			app: l.app, family: l.family, typ: l.typ, proto: l.proto, state: StateConnected,
+			local: asSeenBy(l, dst),
+			peer:  asSeenBy(l, src),
+		},
+		x: sockExtra{accepted: entry, peerSock: s, conn: sc},
 	}
-	srv.extra = &sockExtra{accepted: entry, peerSock: s, conn: sc}
+	srv := &a.s
+	srv.extra = &a.x
 	target.ports.AddConnection(entry)
 	l.listenq.ready = append(l.listenq.ready, srv)
 	l.listenq.received++
@@ -400,7 +424,7 @@ func (s *Socket) handshake(dst sockaddr.Addr) (*Rule, *ipsec.Failure) {
 	x := s.ext()
 	x.peerSock = l
 	x.conn, x.initiator = sc, true
-	return nil, failure
+	return nil, failure, delay
 }
 
 // asSeenBy writes an address in the family of socket l: a dual-stack IPv6 socket sees IPv4 peers
@@ -425,7 +449,7 @@ func (s *Socket) dropConnection() {
 
 // addPending schedules the attempt's outcome to reach its socket at its due time.
 func (n *Network) addPending(a *connectAttempt) {
-	n.at(a.due, timerAttempt, func() { n.deliver(a) })
+	a.timer = n.at(a.due, timerAttempt, func() { n.deliver(a) })
 }
 
 // Settle lets every connection attempt in flight reach its socket: non-blocking connects
@@ -459,7 +483,7 @@ func (n *Network) deliver(a *connectAttempt) {
 	}
 	a.s.mu.Unlock()
 	if current && a.ov != nil {
-		a.ov.complete(a.result, 0)
+		a.ov.completeWith(a.result, a.detail, 0)
 	}
 }
 
@@ -516,7 +540,11 @@ func acceptEffect(c *call) error {
 	}
 	srv := l.listenq.ready[0]
 	l.listenq.ready[0] = nil
-	l.listenq.ready = l.listenq.ready[1:]
+	if len(l.listenq.ready) == 1 {
+		l.listenq.ready = l.listenq.ready[:0] // empty: the next connection reuses the array
+	} else {
+		l.listenq.ready = l.listenq.ready[1:]
+	}
 	// accept's socket "has the same properties as socket s" (the accept page): those of the
 	// listener now, not when the handshake completed.
 	srv.bits = l.bits &^ (bitImplicit | bitShutSend | bitShutRecv | bitReset | bitViaConnectEx)

@@ -28,7 +28,10 @@ func TestConstantsMatchTheSDK(t *testing.T) {
 		"WSA_FLAG_MULTIPOINT_C_LEAF": int64(sim.WSA_FLAG_MULTIPOINT_C_LEAF), "WSA_FLAG_MULTIPOINT_D_ROOT": int64(sim.WSA_FLAG_MULTIPOINT_D_ROOT),
 		"WSA_FLAG_MULTIPOINT_D_LEAF": int64(sim.WSA_FLAG_MULTIPOINT_D_LEAF), "WSA_FLAG_ACCESS_SYSTEM_SECURITY": int64(sim.WSA_FLAG_ACCESS_SYSTEM_SECURITY),
 		"WSA_FLAG_NO_HANDLE_INHERIT": int64(sim.WSA_FLAG_NO_HANDLE_INHERIT), "WSA_FLAG_REGISTERED_IO": int64(sim.WSA_FLAG_REGISTERED_IO),
-		"SOCKET_ERROR": int64(sim.SOCKET_ERROR),
+		"SOCKET_ERROR":     int64(sim.SOCKET_ERROR),
+		"WSA_WAIT_EVENT_0": int64(sim.WSA_WAIT_EVENT_0), "WSA_WAIT_IO_COMPLETION": int64(sim.WSA_WAIT_IO_COMPLETION),
+		"WSA_WAIT_TIMEOUT": int64(sim.WSA_WAIT_TIMEOUT), "WSA_WAIT_FAILED": int64(sim.WSA_WAIT_FAILED),
+		"WSA_INFINITE": int64(sim.WSA_INFINITE), "WSA_MAXIMUM_WAIT_EVENTS": int64(sim.WSA_MAXIMUM_WAIT_EVENTS),
 	}
 	checked := 0
 	for _, group := range []string{"family", "socktype", "proto", "sockopt", "wsa-flag", "misc"} {
@@ -65,7 +68,7 @@ func ExampleNetwork() {
 	intruder, _ := host.NewApp("intruder", "mallory")
 
 	s, _ := service.Socket(sim.AF_INET, sim.SOCK_STREAM, 0)
-	_ = service.WSASetSocketSecurity(s, nil, 0, nil) // also sets SO_EXCLUSIVEADDRUSE
+	_ = service.WSASetSocketSecurity(s, nil, 0, nil, nil) // also sets SO_EXCLUSIVEADDRUSE
 	_ = service.BindAddr(s, sockaddr.Inet4(0, 0, 0, 0, 27015))
 	_ = service.Listen(s, 10)
 

@@ -57,7 +57,7 @@ func newProber() *prober {
 
 var probes = []probe{
 	{"setsockopt(SO_REUSEADDR)", func(p *prober, s Handle) error { return p.th.SetsockoptInt(s, SOL_SOCKET, SO_REUSEADDR, 1) }},
-	{"WSASetSocketSecurity", func(p *prober, s Handle) error { return p.th.WSASetSocketSecurity(s, nil, 0, nil) }},
+	{"WSASetSocketSecurity", func(p *prober, s Handle) error { return p.th.WSASetSocketSecurity(s, nil, 0, nil, nil) }},
 	{"bind", func(p *prober, s Handle) error { return p.th.BindAddr(s, sockaddr.Inet4(127, 0, 0, 1, 0)) }},
 	{"listen", func(p *prober, s Handle) error { return p.th.Listen(s, 5) }},
 	{"connect", func(p *prober, s Handle) error { return p.th.ConnectAddr(s, p.listener) }},
@@ -73,13 +73,13 @@ var probes = []probe{
 	{"shutdown", func(p *prober, s Handle) error { return p.th.Shutdown(s, SD_BOTH) }},
 	{"WSASetSocketPeerTargetName", func(p *prober, s Handle) error {
 		b := policy.PeerTargetName{Name: "host/graph"}.Encode()
-		return p.th.WSASetSocketPeerTargetName(s, b, uint32(len(b)), nil)
+		return p.th.WSASetSocketPeerTargetName(s, b, uint32(len(b)), nil, nil)
 	}},
 	{"WSAQuerySocketSecurity", func(p *prober, s Handle) error {
 		var info [policy.SizeofQueryInfo]byte
 		n := uint32(len(info))
 		t := policy.QueryTemplate{PeerAddress: p.listener}.Encode()
-		return p.th.WSAQuerySocketSecurity(s, t, uint32(len(t)), info[:], &n, nil)
+		return p.th.WSAQuerySocketSecurity(s, t, uint32(len(t)), info[:], &n, nil, nil)
 	}},
 	{"closesocket", func(p *prober, s Handle) error { return p.th.Closesocket(s) }},
 }

@@ -17,12 +17,12 @@ func TestInjectNextTime(t *testing.T) {
 	inj, err := f.net.Inject(sim.Fault{Func: "WSASetSocketSecurity", Code: errors.WSAENOBUFS, Times: 1})
 	require.NoError(t, err)
 	s := f.tcp()
-	err = f.th.WSASetSocketSecurity(s, nil, 0, nil)
+	err = f.th.WSASetSocketSecurity(s, nil, 0, nil, nil)
 	require.True(t, stderrors.Is(err, errors.WSAENOBUFS))
 	assert.Equal(t, "INJECTED", ruleOf(err))
 	info, _ := f.h.App().Inspect(s)
 	assert.False(t, info.Secured, "an injected failure changes nothing")
-	f.ok(f.th.WSASetSocketSecurity(s, nil, 0, nil)) // times=1: the next call goes through
+	f.ok(f.th.WSASetSocketSecurity(s, nil, 0, nil, nil)) // times=1: the next call goes through
 	assert.Equal(t, 1, inj.Fired())
 }
 
@@ -104,8 +104,8 @@ func ExampleNetwork_Inject() {
 	th := n.MustAddHost("client").App().Main()
 	_, _ = n.Inject(sim.Fault{Func: "WSASetSocketSecurity", Code: errors.WSAENOBUFS, Times: 1})
 	s, _ := th.Socket(sim.AF_INET, sim.SOCK_STREAM, 0)
-	fmt.Println(th.WSASetSocketSecurity(s, nil, 0, nil))
-	fmt.Println(th.WSASetSocketSecurity(s, nil, 0, nil))
+	fmt.Println(th.WSASetSocketSecurity(s, nil, 0, nil, nil))
+	fmt.Println(th.WSASetSocketSecurity(s, nil, 0, nil, nil))
 	// Output:
 	// WSAENOBUFS (10055): no buffer space is available or a queue was full [rule INJECTED]
 	// <nil>

@@ -113,12 +113,12 @@ func init() {
 // address, and for SIO_QUERY_SECURITY the output buffer is SecurityQueryInfo and cbOutBuffer
 // *SecurityQueryInfoLen, so *bytesReturned receives the bytes written (or, when the output is
 // too small, the size required). The other codes return 0 bytes. On an overlapped socket a
-// non-nil ov completes at once (ruling R7).
-func (t *Thread) WSAIoctl(h Handle, code uint32, in []byte, inLen uint32, out []byte, outLen uint32, bytesReturned *uint32, ov *Overlapped) error {
+// non-nil ov completes at once (ruling R7), through routine when it is not nil.
+func (t *Thread) WSAIoctl(h Handle, code uint32, in []byte, inLen uint32, out []byte, outLen uint32, bytesReturned *uint32, ov *Overlapped, routine CompletionRoutine) error {
 	c := t.beginSecure("WSAIoctl")
 	defer t.end(c)
 	c.lookup(h)
-	c.ov = ov
+	c.ov, c.routine = ov, routine
 	c.sec.ioctl, c.sec.code, c.sec.bytesNull = true, code, bytesReturned == nil
 	outN := outLen
 	switch code {

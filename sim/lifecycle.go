@@ -139,8 +139,13 @@ func resolvedProtocol(af, typ, proto int32) int32 {
 }
 
 var ruleCloseAborts = rule("CLOSE-ABORTS-PENDING", "closesocket", errors.WSA_OPERATION_ABORTED,
-	"the socket was closed while an overlapped operation on it (ConnectEx) was pending: the OVERLAPPED completes with this code",
+	"the socket was closed while an overlapped operation on it (ConnectEx) was pending: the operation completes with this code through its channel — the OVERLAPPED (WSAGetOverlappedResult), its event (signalled), or its completion routine (queued to the thread that issued it)",
 	"doc: closesocket — pending overlapped operations are cancelled (WSA_OPERATION_ABORTED); Wine sock.c: pending I/O on close completes with ERROR_OPERATION_ABORTED",
+	nil)
+
+var ruleCloseInterrupts = rule("CLOSE-INTERRUPTS-BLOCKING", "*", errors.WSAEINTR,
+	"another thread closed the socket while this blocking call was outstanding on it: accept, connect or WSAConnect on a socket without FIONBIO, which had reached the socket before the close did",
+	"Windows Sockets 2 specification §2.7: closing a socket in one thread that has an outstanding blocking call on the same socket in another thread will cause the blocking call to fail with WSAEINTR; doc: closesocket — any pending blocking calls issued by any thread in this process are canceled",
 	nil)
 
 var (
@@ -315,6 +320,7 @@ func (s *Socket) closeLocked() {
 	if a := s.attemptOf(); a != nil {
 		// Pending overlapped work ends with WSA_OPERATION_ABORTED when its socket closes.
 		s.extra.attempt = nil
+		a.timer.stop() // nothing left to deliver: no timer may outlive the socket
 		if a.ov != nil {
 			a.ov.complete(ruleCloseAborts, 0)
 		}

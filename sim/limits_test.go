@@ -69,8 +69,8 @@ func TestBufferBudgetAccounting(t *testing.T) {
 	f.ok(f.setName(u, ptn("10.0.0.3:53", "host/abcdef")))
 	assert.Equal(t, base+nameCost("10.0.0.3:53", "host/abcdef")+nameCost("10.0.0.3:54", "host/bb"), h.BuffersInUse(), "a replaced name charges the difference")
 	b := v4("10.0.0.3:54").Encode()
-	f.ok(f.th.WSADeleteSocketPeerTargetName(u, b, uint32(len(b)), nil))
-	f.ok(f.th.WSADeleteSocketPeerTargetName(u, b, uint32(len(b)), nil)) // twice: nothing more to give back
+	f.ok(f.th.WSADeleteSocketPeerTargetName(u, b, uint32(len(b)), nil, nil))
+	f.ok(f.th.WSADeleteSocketPeerTargetName(u, b, uint32(len(b)), nil, nil)) // twice: nothing more to give back
 	assert.Equal(t, base+nameCost("10.0.0.3:53", "host/abcdef"), h.BuffersInUse())
 	tcp := f.tcp()
 	f.ok(f.setName(tcp, ptn("", "host/t1")))
@@ -144,7 +144,7 @@ func TestBudgetHoldsUnderRacingReservations(t *testing.T) {
 					m := sock{h: s, cost: sim.SocketBufferCost}
 					peer := "10.0.0.3:" + itoa(1+i*1000+j)
 					b := ptn(peer, "host/x")
-					if th.WSASetSocketPeerTargetName(s, b, uint32(len(b)), nil) == nil {
+					if th.WSASetSocketPeerTargetName(s, b, uint32(len(b)), nil, nil) == nil {
 						hold(nameCost(peer, "host/x"))
 						m.cost += nameCost(peer, "host/x")
 					}

@@ -24,6 +24,9 @@ type Network struct {
 
 	clock clock
 
+	linkMu sync.Mutex
+	links  []*Disturbance // network faults between hosts (netfault.go)
+
 	// IPsec main-mode SAs by host pair, and the counter SA ids come from.
 	saMu   sync.Mutex
 	saSeq  uint64
@@ -34,9 +37,12 @@ type Network struct {
 	faults  faultList
 
 	// tracer is read on every call; an atomic pointer keeps the untraced path free of locks.
-	tracer  atomic.Pointer[Tracer]
-	seq     uint64
-	traceMu sync.Mutex
+	tracer atomic.Pointer[Tracer]
+	// lookupHook, set by tests only, runs when a call has found its socket and before it
+	// locks it (call.reach): the moment another thread's closesocket can overtake it.
+	lookupHook atomic.Pointer[func(fn string, h Handle)]
+	seq        uint64
+	traceMu    sync.Mutex
 }
 
 // NewNetwork returns an empty network.

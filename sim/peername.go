@@ -90,13 +90,14 @@ func (c *call) setPeerTargetName(name []byte, nameLen uint32) {
 // PeerTargetNameLen as passed; policy.PeerTargetName.Encode builds it. On a TCP socket the last
 // name set before connect wins and PeerAddress is ignored; a UDP socket keeps one name per peer
 // address (ruling R11). The names are kept for the IPsec negotiation, which the current model
-// does not perform yet. On an overlapped socket a non-nil ov completes at once (ruling R7).
-func (t *Thread) WSASetSocketPeerTargetName(h Handle, name []byte, nameLen uint32, ov *Overlapped) error {
+// does not perform yet. On an overlapped socket a non-nil ov completes at once (ruling R7),
+// through routine when it is not nil.
+func (t *Thread) WSASetSocketPeerTargetName(h Handle, name []byte, nameLen uint32, ov *Overlapped, routine CompletionRoutine) error {
 	c := t.beginSecure("WSASetSocketPeerTargetName")
 	defer t.end(c)
 	c.lookup(h)
 	c.setPeerTargetName(name, nameLen)
-	c.ov = ov
+	c.ov, c.routine = ov, routine
 	return t.run(c, chainSetPeerTargetName, setPeerTargetNameEffect)
 }
 
@@ -184,13 +185,13 @@ func (c *call) setDeletePeerTargetName(addr []byte, addrLen uint32) {
 // WSADeleteSocketPeerTargetName removes the name a UDP socket keeps for the peer at addr (a
 // SOCKADDR_IN or SOCKADDR_IN6; nil is NULL). Deleting a name that was never set, and any call
 // on a TCP socket, succeed and change nothing (ruling R12). On an overlapped socket a non-nil ov
-// completes at once (ruling R7).
-func (t *Thread) WSADeleteSocketPeerTargetName(h Handle, addr []byte, addrLen uint32, ov *Overlapped) error {
+// completes at once (ruling R7), through routine when it is not nil.
+func (t *Thread) WSADeleteSocketPeerTargetName(h Handle, addr []byte, addrLen uint32, ov *Overlapped, routine CompletionRoutine) error {
 	c := t.beginSecure("WSADeleteSocketPeerTargetName")
 	defer t.end(c)
 	c.lookup(h)
 	c.setDeletePeerTargetName(addr, addrLen)
-	c.ov = ov
+	c.ov, c.routine = ov, routine
 	return t.run(c, chainDeletePeerTargetName, deletePeerTargetNameEffect)
 }
 

@@ -107,13 +107,14 @@ func (c *call) setQuery(template []byte, templateLen uint32, info []byte, infoLe
 // template whose PeerTokenAccessMask is not 0, a secured connection also returns token handles
 // for the peer's machine and, when it authenticated one, its user; CloseHandle closes them. The
 // IPSEC2 form carries the main-mode and quick-mode SA ids. On an overlapped socket a non-nil ov
-// completes at once with the bytes written (ruling R7).
-func (t *Thread) WSAQuerySocketSecurity(h Handle, template []byte, templateLen uint32, info []byte, infoLen *uint32, ov *Overlapped) error {
+// completes at once with the bytes written (ruling R7), through routine when it is not
+// nil.
+func (t *Thread) WSAQuerySocketSecurity(h Handle, template []byte, templateLen uint32, info []byte, infoLen *uint32, ov *Overlapped, routine CompletionRoutine) error {
 	c := t.beginSecure("WSAQuerySocketSecurity")
 	defer t.end(c)
 	c.lookup(h)
 	c.setQuery(template, templateLen, info, infoLen)
-	c.ov = ov
+	c.ov, c.routine = ov, routine
 	return t.run(c, chainQuerySecurity, querySecurityEffect)
 }
 

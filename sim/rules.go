@@ -112,17 +112,18 @@ func outcomes(fn string, rules ...*Rule) {
 
 func init() {
 	implicitBind := []*Rule{ruleBindInUse, ruleBindAccess, ruleBindNoPorts}
-	connectResults := []*Rule{ruleConnectRefused, ruleConnectUnreachable, ruleConnectNoRoute}
+	connectResults := []*Rule{ruleConnectRefused, ruleConnectUnreachable, ruleConnectNoRoute, ruleConnectNegotiation,
+		ruleInjectedDrop, ruleInjectedUnreachable, ruleInjectedNegotiation}
 	outcomes("socket", ruleSocketLimit, ruleSocketNoBufs)
 	outcomes("WSASocket", ruleSocketLimit, ruleSocketNoBufs)
 	outcomes("bind", implicitBind...)
-	outcomes("connect", append(append([]*Rule{ruleConnectWouldBlock}, connectResults...), implicitBind...)...)
-	outcomes("WSAConnect", append(append([]*Rule{ruleConnectWouldBlock}, connectResults...), implicitBind...)...)
+	outcomes("connect", append(append([]*Rule{ruleConnectWouldBlock, ruleCloseInterrupts}, connectResults...), implicitBind...)...)
+	outcomes("WSAConnect", append(append([]*Rule{ruleConnectWouldBlock, ruleCloseInterrupts}, connectResults...), implicitBind...)...)
 	outcomes("ConnectEx", ruleConnectExPending)
 	// WSAGetOverlappedResult reports the operation's own result, an abort by closesocket included
 	// (read through another socket: the closed one is no socket any more).
 	outcomes("WSAGetOverlappedResult", append([]*Rule{ruleOvIncomplete, ruleCloseAborts}, connectResults...)...)
-	outcomes("accept", ruleAcceptWouldBlock)
+	outcomes("accept", ruleAcceptWouldBlock, ruleCloseInterrupts)
 	outcomes("sendto", append([]*Rule{ruleSendtoNoRoute}, implicitBind...)...)
 	// closesocket itself succeeds; the abort reaches the pending operation's OVERLAPPED.
 	outcomes("closesocket", ruleCloseAborts)

@@ -239,11 +239,11 @@ var ruleCases = map[string]func(f *fixture) error{
 	"CONNECT-NEGOTIATION": func(f *fixture) error {
 		// A secured listener on "far", a secured client on "h": neither host has credentials.
 		l := f.sock(f.farT, sim.AF_INET, sim.SOCK_STREAM)
-		f.ok(f.farT.WSASetSocketSecurity(l, nil, 0, nil))
+		f.ok(f.farT.WSASetSocketSecurity(l, nil, 0, nil, nil))
 		f.ok(f.farT.BindAddr(l, v4("0.0.0.0:27015")))
 		f.ok(f.farT.Listen(l, 1))
 		c := f.tcp()
-		f.ok(f.th.WSASetSocketSecurity(c, nil, 0, nil))
+		f.ok(f.th.WSASetSocketSecurity(c, nil, 0, nil, nil))
 		before := f.net.Now()
 		err := f.th.ConnectAddr(c, v4("10.0.0.3:27015"))
 		assert.Equal(f.t, 21*time.Second, f.net.Now()-before, "the connect blocks until the SYN times out")
@@ -254,6 +254,46 @@ var ruleCases = map[string]func(f *fixture) error{
 		return err
 	},
 	"CLOSEHANDLE-INVALID": func(f *fixture) error { return f.th.CloseHandle(0x1234) },
+	"INJECTED-DROP": func(f *fixture) error {
+		_, err := f.net.DisturbLink(sim.LinkFault{Kind: sim.LinkDrop, To: "far"})
+		f.ok(err)
+		before := f.net.Now()
+		err = f.th.ConnectAddr(f.tcp(), v4("10.0.0.3:80"))
+		assert.Equal(f.t, 21*time.Second, f.net.Now()-before, "the SYN is unanswered until the time-out")
+		return err
+	},
+	"INJECTED-UNREACHABLE": func(f *fixture) error {
+		_, err := f.net.DisturbLink(sim.LinkFault{Kind: sim.LinkUnreachable, From: "h", To: "far"})
+		f.ok(err)
+		return f.th.ConnectAddr(f.tcp(), v4("10.0.0.3:80"))
+	},
+	"INJECTED-NEGOTIATION": func(f *fixture) error {
+		l := f.sock(f.farT, sim.AF_INET, sim.SOCK_STREAM)
+		f.ok(f.farT.BindAddr(l, v4("0.0.0.0:27015")))
+		f.ok(f.farT.Listen(l, 1))
+		_, err := f.net.DisturbLink(sim.LinkFault{Kind: sim.LinkNegotiationFailure, Reason: "the peer stopped answering"})
+		f.ok(err)
+		c := f.tcp()
+		f.ok(f.th.WSASetSocketSecurity(c, nil, 0, nil, nil))
+		err = f.th.ConnectAddr(c, v4("10.0.0.3:27015"))
+		var re *sim.RuleError
+		if assert.ErrorAs(f.t, err, &re) {
+			assert.Equal(f.t, "main mode failed: injected: the peer stopped answering", re.Detail)
+		}
+		return err
+	},
+	"SENDTO-RESET": func(f *fixture) error {
+		l := f.sock(f.farT, sim.AF_INET, sim.SOCK_STREAM)
+		f.ok(f.farT.BindAddr(l, v4("0.0.0.0:80")))
+		f.ok(f.farT.Listen(l, 1))
+		c := f.tcp()
+		f.ok(f.th.ConnectAddr(c, v4("10.0.0.3:80")))
+		d, err := f.net.DisturbLink(sim.LinkFault{Kind: sim.LinkReset, From: "h", To: "far"})
+		f.ok(err)
+		assert.Equal(f.t, 1, d.Fired(), "the client's end; the server's is still in the listen queue")
+		_, err = f.th.Sendto(c, []byte("x"), 0, nil, 0)
+		return err
+	},
 	"CONNECT-NETUNREACH": func(f *fixture) error {
 		return f.farT.ConnectAddr(f.sock(f.farT, sim.AF_INET6, sim.SOCK_STREAM), v4("[fd00::2]:80"))
 	},
@@ -382,39 +422,39 @@ var ruleCases = map[string]func(f *fixture) error{
 		return f.th.Shutdown(c, 3)
 	},
 	"SETSEC-FAULT": func(f *fixture) error {
-		return f.th.WSASetSocketSecurity(f.tcp(), make([]byte, 8), 88, nil)
+		return f.th.WSASetSocketSecurity(f.tcp(), make([]byte, 8), 88, nil, nil)
 	},
 	"SEC-FAMILY-TYPE": func(f *fixture) error {
-		return f.th.WSASetSocketSecurity(f.sock(f.th, sim.AF_UNIX, sim.SOCK_STREAM), nil, 0, nil)
+		return f.th.WSASetSocketSecurity(f.sock(f.th, sim.AF_UNIX, sim.SOCK_STREAM), nil, 0, nil, nil)
 	},
 	"SETSEC-ISCONN": func(f *fixture) error {
 		_, a := f.connected()
-		return f.th.WSASetSocketSecurity(a, nil, 0, nil)
+		return f.th.WSASetSocketSecurity(a, nil, 0, nil, nil)
 	},
 	"SETSEC-CONNECTING": func(f *fixture) error {
 		s := f.tcp()
 		f.ok(f.th.Ioctlsocket(s, sim.FIONBIO, 1))
 		requireRule(f.t, "CONNECT-WOULDBLOCK", f.th.ConnectAddr(s, v4("127.0.0.1:9")))
-		return f.th.WSASetSocketSecurity(s, nil, 0, nil)
+		return f.th.WSASetSocketSecurity(s, nil, 0, nil, nil)
 	},
 	"SETSEC-LISTENING": func(f *fixture) error {
-		return f.th.WSASetSocketSecurity(f.listener(f.th, "0.0.0.0:27015"), nil, 0, nil)
+		return f.th.WSASetSocketSecurity(f.listener(f.th, "0.0.0.0:27015"), nil, 0, nil, nil)
 	},
 	"SETSEC-BOUND": func(f *fixture) error {
 		s := f.udp()
 		_, err := f.th.SendtoAddr(s, []byte("x"), v4("127.0.0.1:9")) // binds implicitly
 		f.ok(err)
-		return f.th.WSASetSocketSecurity(s, nil, 0, nil)
+		return f.th.WSASetSocketSecurity(s, nil, 0, nil, nil)
 	},
 	"SETSEC-ONCE": func(f *fixture) error {
 		s := f.tcp()
-		f.ok(f.th.WSASetSocketSecurity(s, nil, 0, nil))
-		return f.th.WSASetSocketSecurity(s, nil, 0, nil)
+		f.ok(f.th.WSASetSocketSecurity(s, nil, 0, nil, nil))
+		return f.th.WSASetSocketSecurity(s, nil, 0, nil, nil)
 	},
 	"SETSEC-REUSEADDR": func(f *fixture) error {
 		s := f.tcp()
 		f.ok(f.th.SetsockoptInt(s, sim.SOL_SOCKET, sim.SO_REUSEADDR, 1))
-		return f.th.WSASetSocketSecurity(s, nil, 0, nil)
+		return f.th.WSASetSocketSecurity(s, nil, 0, nil, nil)
 	},
 	"SETTINGS-LEN-MIN": func(f *fixture) error {
 		return f.setSettings(make([]byte, 8), 7)
@@ -448,7 +488,7 @@ var ruleCases = map[string]func(f *fixture) error{
 }
 
 func (f *fixture) setSettings(b []byte, n uint32) error {
-	return f.th.WSASetSocketSecurity(f.tcp(), b, n, nil)
+	return f.th.WSASetSocketSecurity(f.tcp(), b, n, nil, nil)
 }
 
 func TestRules(t *testing.T) {
@@ -489,7 +529,7 @@ func TestRuleTableIsWellFormed(t *testing.T) {
 func TestSetSocketSecuritySetsExclusiveAddrUse(t *testing.T) {
 	f := newFixture(t)
 	s := f.tcp()
-	f.ok(f.th.WSASetSocketSecurity(s, policy.Settings{Flags: policy.SettingsGuaranteeEncryption}.Encode(), 8, nil))
+	f.ok(f.th.WSASetSocketSecurity(s, policy.Settings{Flags: policy.SettingsGuaranteeEncryption}.Encode(), 8, nil, nil))
 	v, err := f.th.GetsockoptInt(s, sim.SOL_SOCKET, sim.SO_EXCLUSIVEADDRUSE)
 	require.NoError(t, err)
 	assert.Equal(t, int32(1), v)
@@ -502,7 +542,7 @@ func TestSetSocketSecuritySetsExclusiveAddrUse(t *testing.T) {
 	// A failed call changes nothing (ruling R6).
 	u := f.tcp()
 	f.ok(f.th.SetsockoptInt(u, sim.SOL_SOCKET, sim.SO_REUSEADDR, 1))
-	requireRule(t, "SETSEC-REUSEADDR", f.th.WSASetSocketSecurity(u, nil, 0, nil))
+	requireRule(t, "SETSEC-REUSEADDR", f.th.WSASetSocketSecurity(u, nil, 0, nil, nil))
 	info, _ = f.h.App().Inspect(u)
 	assert.False(t, info.Secured)
 	assert.False(t, info.Exclusive)
@@ -513,7 +553,7 @@ func TestSetSocketSecurityCompletesOverlappedOnOverlappedSocketsOnly(t *testing.
 	ovSock, err := f.th.WSASocket(sim.AF_INET, sim.SOCK_STREAM, 0, sim.WSA_FLAG_OVERLAPPED)
 	require.NoError(t, err)
 	var ov sim.Overlapped
-	f.ok(f.th.WSASetSocketSecurity(ovSock, nil, 0, &ov))
+	f.ok(f.th.WSASetSocketSecurity(ovSock, nil, 0, &ov, nil))
 	done, res := ov.Completed()
 	assert.True(t, done)
 	assert.NoError(t, res)
@@ -521,7 +561,7 @@ func TestSetSocketSecurityCompletesOverlappedOnOverlappedSocketsOnly(t *testing.
 	plain, err := f.th.WSASocket(sim.AF_INET, sim.SOCK_STREAM, 0, 0)
 	require.NoError(t, err)
 	var ignored sim.Overlapped
-	f.ok(f.th.WSASetSocketSecurity(plain, nil, 0, &ignored))
+	f.ok(f.th.WSASetSocketSecurity(plain, nil, 0, &ignored, nil))
 	done, _ = ignored.Completed()
 	assert.False(t, done, "a non-overlapped socket ignores the OVERLAPPED (R7)")
 }
@@ -533,7 +573,7 @@ func TestSettingsWithCredentialsAreKeptButThePasswordNeverPrinted(t *testing.T) 
 	st := policy.Settings{Protocol: policy.ProtocolIPsec, IPsec: &policy.IPsecSettings{UserName: "bob", DomainName: "CORP", Password: policy.NewSecret("hunter2")}}
 	b := st.Encode()
 	s := f.tcp()
-	f.ok(f.th.WSASetSocketSecurity(s, b, uint32(len(b)), nil))
+	f.ok(f.th.WSASetSocketSecurity(s, b, uint32(len(b)), nil, nil))
 	info, _ := f.h.App().Inspect(s)
 	require.NotNil(t, info.Settings.IPsec)
 	assert.Equal(t, "bob", info.Settings.IPsec.UserName)

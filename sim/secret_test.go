@@ -42,9 +42,9 @@ func TestAppliedSettingsKeepAVerifierNotThePassword(t *testing.T) {
 
 	before := settledLiveSecrets()
 	viaCall, viaIoctl := f.tcp(), f.udp()
-	f.ok(f.th.WSASetSocketSecurity(viaCall, b, uint32(len(b)), nil))
+	f.ok(f.th.WSASetSocketSecurity(viaCall, b, uint32(len(b)), nil, nil))
 	var n uint32
-	f.ok(f.th.WSAIoctl(viaIoctl, sim.SIO_SET_SECURITY, b, uint32(len(b)), nil, 0, &n, nil))
+	f.ok(f.th.WSAIoctl(viaIoctl, sim.SIO_SET_SECURITY, b, uint32(len(b)), nil, 0, &n, nil, nil))
 	assert.Equal(t, before, policy.LiveSecrets(), "the effect and the trace each decoded the password and must have wiped it")
 
 	for _, h := range []sim.Handle{viaCall, viaIoctl} {
@@ -91,7 +91,7 @@ func TestPanicsDoNotCarryThePassword(t *testing.T) {
 	f.net.SetTracer(panicTracer{})
 	msg := func() (msg string) {
 		defer func() { msg = fmt.Sprint(recover()) }()
-		_ = f.th.WSASetSocketSecurity(s, b, uint32(len(b)), nil)
+		_ = f.th.WSASetSocketSecurity(s, b, uint32(len(b)), nil, nil)
 		return ""
 	}()
 	require.Contains(t, msg, "WSASetSocketSecurity", "the tracer panicked with the event")

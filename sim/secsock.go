@@ -51,10 +51,13 @@ type secArgs struct {
 }
 
 // completeAtOnce reports a synchronous completion through the OVERLAPPED, as the secure-socket
-// functions do on an overlapped socket (ruling R7); a non-overlapped socket ignores it.
+// functions do on an overlapped socket (ruling R7): the OVERLAPPED holds the result, and the
+// call's completion routine is queued to the calling thread, or else the OVERLAPPED's event is
+// signalled. A non-overlapped socket ignores both, as does a call without an OVERLAPPED (a
+// routine reports through one).
 func completeAtOnce(c *call, bytes int) {
 	if c.ov != nil && c.s.has(bitOverlapped) {
-		c.ov.start()
+		c.ov.start(c.t, c.routine)
 		c.ov.complete(nil, uint32(bytes))
 	}
 }

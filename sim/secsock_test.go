@@ -28,7 +28,7 @@ func init() {
 func (f *fixture) query(s sim.Handle, tmpl []byte, infoLen uint32) (policy.QueryInfo, uint32, error) {
 	n := infoLen
 	info := make([]byte, infoLen)
-	err := f.th.WSAQuerySocketSecurity(s, tmpl, uint32(len(tmpl)), info, &n, nil)
+	err := f.th.WSAQuerySocketSecurity(s, tmpl, uint32(len(tmpl)), info, &n, nil, nil)
 	if err != nil {
 		return policy.QueryInfo{}, n, err
 	}
@@ -50,24 +50,24 @@ func ptn(peer, name string) []byte {
 }
 
 func (f *fixture) setName(s sim.Handle, b []byte) error {
-	return f.th.WSASetSocketPeerTargetName(s, b, uint32(len(b)), nil)
+	return f.th.WSASetSocketPeerTargetName(s, b, uint32(len(b)), nil, nil)
 }
 
 func (f *fixture) ioctl(s sim.Handle, code uint32, in []byte) error {
 	var n uint32
-	return f.th.WSAIoctl(s, code, in, uint32(len(in)), nil, 0, &n, nil)
+	return f.th.WSAIoctl(s, code, in, uint32(len(in)), nil, 0, &n, nil, nil)
 }
 
 var secureRuleCases = map[string]func(f *fixture) error{
 	// WSAQuerySocketSecurity
 	"QUERYSEC-INFOLEN-NULL": func(f *fixture) error {
 		c, _ := f.connected()
-		return f.th.WSAQuerySocketSecurity(c, nil, 0, make([]byte, 24), nil, nil)
+		return f.th.WSAQuerySocketSecurity(c, nil, 0, make([]byte, 24), nil, nil, nil)
 	},
 	"QUERYSEC-FAULT": func(f *fixture) error {
 		c, _ := f.connected()
 		n := uint32(24)
-		return f.th.WSAQuerySocketSecurity(c, udpTemplate("127.0.0.1:5000"), 200, make([]byte, 24), &n, nil)
+		return f.th.WSAQuerySocketSecurity(c, udpTemplate("127.0.0.1:5000"), 200, make([]byte, 24), &n, nil, nil)
 	},
 	"QUERYSEC-NOTCONN": func(f *fixture) error {
 		_, _, err := f.query(f.listener(f.th, "127.0.0.1:80"), nil, 24)
@@ -79,12 +79,12 @@ var secureRuleCases = map[string]func(f *fixture) error{
 	},
 	"QTMPL-LEN-MIN": func(f *fixture) error {
 		n := uint32(24)
-		return f.th.WSAQuerySocketSecurity(f.udp(), udpTemplate("10.0.0.3:53"), 136, make([]byte, 24), &n, nil)
+		return f.th.WSAQuerySocketSecurity(f.udp(), udpTemplate("10.0.0.3:53"), 136, make([]byte, 24), &n, nil, nil)
 	},
 	"QTMPL-IPSEC2-LEN-MIN": func(f *fixture) error {
 		b := policy.QueryTemplate{Protocol: policy.ProtocolIPsec2, IPsec2: true, PeerAddress: v4("10.0.0.3:53")}.Encode()
 		n := uint32(64)
-		return f.th.WSAQuerySocketSecurity(f.udp(), b, 144, make([]byte, 64), &n, nil)
+		return f.th.WSAQuerySocketSecurity(f.udp(), b, 144, make([]byte, 64), &n, nil, nil)
 	},
 	"QTMPL-PROTOCOL": func(f *fixture) error {
 		_, _, err := f.query(f.udp(), policy.QueryTemplate{Protocol: policy.ProtocolInvalid, PeerAddress: v4("10.0.0.3:53")}.Encode(), 24)
@@ -107,7 +107,7 @@ var secureRuleCases = map[string]func(f *fixture) error{
 	"QUERYSEC-INFO-SMALL-NULL-TEMPLATE": func(f *fixture) error {
 		c, _ := f.connected()
 		n := uint32(0)
-		err := f.th.WSAQuerySocketSecurity(c, nil, 0, nil, &n, nil) // Microsoft's size probe
+		err := f.th.WSAQuerySocketSecurity(c, nil, 0, nil, &n, nil, nil) // Microsoft's size probe
 		assert.Equal(f.t, uint32(24), n, "the size required is written back")
 		return err
 	},
@@ -119,10 +119,10 @@ var secureRuleCases = map[string]func(f *fixture) error{
 	},
 
 	// WSASetSocketPeerTargetName
-	"SETPTN-NULL": func(f *fixture) error { return f.th.WSASetSocketPeerTargetName(f.tcp(), nil, 144, nil) },
+	"SETPTN-NULL": func(f *fixture) error { return f.th.WSASetSocketPeerTargetName(f.tcp(), nil, 144, nil, nil) },
 	"SETPTN-FAULT": func(f *fixture) error {
 		b := ptn("", "host/server")
-		return f.th.WSASetSocketPeerTargetName(f.tcp(), b, uint32(len(b)+2), nil)
+		return f.th.WSASetSocketPeerTargetName(f.tcp(), b, uint32(len(b)+2), nil, nil)
 	},
 	"SETPTN-ISCONN": func(f *fixture) error {
 		c, _ := f.connected()
@@ -135,13 +135,13 @@ var secureRuleCases = map[string]func(f *fixture) error{
 		return f.setName(s, ptn("", "host/server"))
 	},
 	"PTN-LEN-MIN": func(f *fixture) error {
-		return f.th.WSASetSocketPeerTargetName(f.tcp(), ptn("", "x"), 139, nil)
+		return f.th.WSASetSocketPeerTargetName(f.tcp(), ptn("", "x"), 139, nil, nil)
 	},
 	"PTN-PROTOCOL": func(f *fixture) error {
 		return f.setName(f.tcp(), policy.PeerTargetName{Protocol: policy.ProtocolInvalid, Name: "x"}.Encode())
 	},
 	"PTN-NAME-LEN": func(f *fixture) error {
-		return f.th.WSASetSocketPeerTargetName(f.tcp(), ptn("", "host/server"), 140+4, nil) // 11 characters are 22 bytes
+		return f.th.WSASetSocketPeerTargetName(f.tcp(), ptn("", "host/server"), 140+4, nil, nil) // 11 characters are 22 bytes
 	},
 	"PTN-NAME-ODD": func(f *fixture) error {
 		b := policy.PeerTargetName{Protocol: policy.ProtocolIPsec2, Name: "ab"}.Encode()
@@ -157,15 +157,15 @@ var secureRuleCases = map[string]func(f *fixture) error{
 	"SETPTN-ZERO-PEER":   func(f *fixture) error { return f.setName(f.udp(), ptn("0.0.0.0:0", "host/dns")) },
 
 	// WSADeleteSocketPeerTargetName
-	"DELPTN-NULL": func(f *fixture) error { return f.th.WSADeleteSocketPeerTargetName(f.udp(), nil, 16, nil) },
+	"DELPTN-NULL": func(f *fixture) error { return f.th.WSADeleteSocketPeerTargetName(f.udp(), nil, 16, nil, nil) },
 	"DELPTN-FAULT": func(f *fixture) error {
-		return f.th.WSADeleteSocketPeerTargetName(f.udp(), v4("10.0.0.3:53").Encode(), 28, nil)
+		return f.th.WSADeleteSocketPeerTargetName(f.udp(), v4("10.0.0.3:53").Encode(), 28, nil, nil)
 	},
 	"DELPTN-LEN": func(f *fixture) error {
-		return f.th.WSADeleteSocketPeerTargetName(f.sock(f.th, sim.AF_INET6, sim.SOCK_DGRAM), v4("[fd00::3]:53").Encode(), 16, nil)
+		return f.th.WSADeleteSocketPeerTargetName(f.sock(f.th, sim.AF_INET6, sim.SOCK_DGRAM), v4("[fd00::3]:53").Encode(), 16, nil, nil)
 	},
 	"DELPTN-FAMILY": func(f *fixture) error {
-		return f.th.WSADeleteSocketPeerTargetName(f.udp(), v4("[fd00::3]:53").Encode(), 28, nil)
+		return f.th.WSADeleteSocketPeerTargetName(f.udp(), v4("[fd00::3]:53").Encode(), 28, nil, nil)
 	},
 
 	// WSAImpersonateSocketPeer
@@ -187,11 +187,11 @@ var secureRuleCases = map[string]func(f *fixture) error{
 
 	// WSAIoctl
 	"IOCTL-BYTES-NULL": func(f *fixture) error {
-		return f.th.WSAIoctl(f.tcp(), sim.SIO_SET_SECURITY, nil, 0, nil, 0, nil, nil)
+		return f.th.WSAIoctl(f.tcp(), sim.SIO_SET_SECURITY, nil, 0, nil, 0, nil, nil, nil)
 	},
 	"IOCTL-FAULT": func(f *fixture) error {
 		var n uint32
-		return f.th.WSAIoctl(f.tcp(), sim.SIO_SET_SECURITY, make([]byte, 8), 88, nil, 0, &n, nil)
+		return f.th.WSAIoctl(f.tcp(), sim.SIO_SET_SECURITY, make([]byte, 8), 88, nil, 0, &n, nil, nil)
 	},
 	"IOCTL-CODE":       func(f *fixture) error { return f.ioctl(f.tcp(), sim.FIONBIO, []byte{1, 0, 0, 0}) },
 	"IOCTL-USAGE-IN":   func(f *fixture) error { return f.ioctl(f.tcp(), sim.SIO_SOCKET_USAGE_NOTIFICATION, []byte{1, 0}) },
@@ -220,11 +220,11 @@ func TestQueryReportsTheConnectionInTheClear(t *testing.T) {
 	assert.Zero(t, q.PeerMachineAccessTokenHandle)
 	// Even secured sockets are in the clear today.
 	l := f.tcp()
-	f.ok(f.th.WSASetSocketSecurity(l, nil, 0, nil))
+	f.ok(f.th.WSASetSocketSecurity(l, nil, 0, nil, nil))
 	f.ok(f.th.BindAddr(l, v4("127.0.0.1:6000")))
 	f.ok(f.th.Listen(l, 1))
 	s := f.tcp()
-	f.ok(f.th.WSASetSocketSecurity(s, policy.Settings{Flags: policy.SettingsGuaranteeEncryption}.Encode(), 8, nil))
+	f.ok(f.th.WSASetSocketSecurity(s, policy.Settings{Flags: policy.SettingsGuaranteeEncryption}.Encode(), 8, nil, nil))
 	f.ok(f.th.ConnectAddr(s, v4("127.0.0.1:6000")))
 	q, _, err = f.query(s, nil, 24)
 	require.NoError(t, err)
@@ -246,12 +246,12 @@ func TestQueryOnUDPNeedsAPeerAndTheIPsec2FormIs64Bytes(t *testing.T) {
 
 	// A NULL output with a template is a size probe answered by WSAEMSGSIZE (ruling R9).
 	n = 0
-	requireRule(t, "QUERYSEC-INFO-SMALL", f.th.WSAQuerySocketSecurity(u, b, uint32(len(b)), nil, &n, nil))
+	requireRule(t, "QUERYSEC-INFO-SMALL", f.th.WSAQuerySocketSecurity(u, b, uint32(len(b)), nil, &n, nil, nil))
 	assert.Equal(t, uint32(64), n)
 	// TCP: a non-NULL template of length 0 is no template.
 	c, _ := f.connected()
 	n = 0
-	requireRule(t, "QUERYSEC-INFO-SMALL-NULL-TEMPLATE", f.th.WSAQuerySocketSecurity(c, b, 0, make([]byte, 24), &n, nil))
+	requireRule(t, "QUERYSEC-INFO-SMALL-NULL-TEMPLATE", f.th.WSAQuerySocketSecurity(c, b, 0, make([]byte, 24), &n, nil, nil))
 	assert.Equal(t, uint32(24), n)
 	// A v4-mapped peer is an AF_INET6 address: right for a dual-stack socket.
 	u6 := f.sock(f.th, sim.AF_INET6, sim.SOCK_DGRAM)
@@ -264,7 +264,7 @@ func TestQueryCompletesTheOverlappedWithTheBytesWritten(t *testing.T) {
 	c, _ := f.connected() // socket() sockets are overlapped
 	var ov sim.Overlapped
 	n := uint32(24)
-	f.ok(f.th.WSAQuerySocketSecurity(c, nil, 0, make([]byte, 24), &n, &ov))
+	f.ok(f.th.WSAQuerySocketSecurity(c, nil, 0, make([]byte, 24), &n, &ov, nil))
 	bytes, err := f.th.WSAGetOverlappedResult(c, &ov, false)
 	require.NoError(t, err)
 	assert.Equal(t, uint32(24), bytes)
@@ -278,7 +278,7 @@ func TestPeerTargetNames(t *testing.T) {
 	s := f.tcp()
 	f.ok(f.setName(s, ptn("", "host/first")))
 	f.ok(f.setName(s, ptn("10.0.0.3:80", "host/second")))
-	f.ok(f.th.WSADeleteSocketPeerTargetName(s, v4("10.0.0.3:80").Encode(), 16, nil))
+	f.ok(f.th.WSADeleteSocketPeerTargetName(s, v4("10.0.0.3:80").Encode(), 16, nil, nil))
 	names, ok := app.PeerTargetNames(s)
 	require.True(t, ok)
 	require.Len(t, names, 1)
@@ -292,8 +292,8 @@ func TestPeerTargetNames(t *testing.T) {
 	f.ok(f.setName(u, ptn("10.0.0.3:54", "host/b")))
 	f.ok(f.setName(u, ptn("10.0.0.3:53", "host/c"))) // replaces host/a
 	f.ok(f.setName(u, ptn("10.0.0.4:0", "host/d")))  // an IP alone is a peer
-	f.ok(f.th.WSADeleteSocketPeerTargetName(u, v4("10.0.0.3:54").Encode(), 16, nil))
-	f.ok(f.th.WSADeleteSocketPeerTargetName(u, v4("10.9.9.9:1").Encode(), 16, nil))
+	f.ok(f.th.WSADeleteSocketPeerTargetName(u, v4("10.0.0.3:54").Encode(), 16, nil, nil))
+	f.ok(f.th.WSADeleteSocketPeerTargetName(u, v4("10.9.9.9:1").Encode(), 16, nil, nil))
 	names, _ = app.PeerTargetNames(u)
 	var got []string
 	for _, n := range names {
@@ -324,8 +324,8 @@ func TestPeerTargetNameCallsCompleteOverlappedOnOverlappedSocketsOnly(t *testing
 		want bool
 	}{{ovSock, true}, {plain, false}} {
 		var set, del sim.Overlapped
-		f.ok(f.th.WSASetSocketPeerTargetName(tc.s, b, uint32(len(b)), &set))
-		f.ok(f.th.WSADeleteSocketPeerTargetName(tc.s, v4("10.0.0.3:53").Encode(), 16, &del))
+		f.ok(f.th.WSASetSocketPeerTargetName(tc.s, b, uint32(len(b)), &set, nil))
+		f.ok(f.th.WSADeleteSocketPeerTargetName(tc.s, v4("10.0.0.3:53").Encode(), 16, &del, nil))
 		for _, ov := range []*sim.Overlapped{&set, &del} {
 			done, res := ov.Completed()
 			assert.Equal(t, tc.want, done)
@@ -366,9 +366,9 @@ func TestSecureSocketFunctionsShareTheFamilyTypeRule(t *testing.T) {
 	raw := f.sock(f.th, sim.AF_INET, sim.SOCK_RAW)
 	for _, s := range []sim.Handle{unix, raw} {
 		n := uint32(24)
-		requireRule(t, "SEC-FAMILY-TYPE", f.th.WSAQuerySocketSecurity(s, nil, 0, make([]byte, 24), &n, nil))
+		requireRule(t, "SEC-FAMILY-TYPE", f.th.WSAQuerySocketSecurity(s, nil, 0, make([]byte, 24), &n, nil, nil))
 		requireRule(t, "SEC-FAMILY-TYPE", f.setName(s, ptn("", "x")))
-		requireRule(t, "SEC-FAMILY-TYPE", f.th.WSADeleteSocketPeerTargetName(s, v4("10.0.0.3:53").Encode(), 16, nil))
+		requireRule(t, "SEC-FAMILY-TYPE", f.th.WSADeleteSocketPeerTargetName(s, v4("10.0.0.3:53").Encode(), 16, nil, nil))
 		requireRule(t, "SEC-FAMILY-TYPE", f.th.WSAImpersonateSocketPeer(s, nil, 0))
 		requireRule(t, "SEC-FAMILY-TYPE", f.ioctl(s, sim.SIO_SET_SECURITY, nil))
 	}
@@ -387,9 +387,9 @@ func TestIoctlIsTheSameImplementation(t *testing.T) {
 	// SIO_SET_SECURITY is WSASetSocketSecurity: once only, and SO_EXCLUSIVEADDRUSE follows.
 	s := f.tcp()
 	st := policy.Settings{Flags: policy.SettingsGuaranteeEncryption}.Encode()
-	f.ok(f.th.WSAIoctl(s, sim.SIO_SET_SECURITY, st, 8, nil, 0, &n, nil))
+	f.ok(f.th.WSAIoctl(s, sim.SIO_SET_SECURITY, st, 8, nil, 0, &n, nil, nil))
 	assert.Zero(t, n)
-	requireRule(t, "SETSEC-ONCE", f.th.WSASetSocketSecurity(s, nil, 0, nil))
+	requireRule(t, "SETSEC-ONCE", f.th.WSASetSocketSecurity(s, nil, 0, nil, nil))
 	v, err := f.th.GetsockoptInt(s, sim.SOL_SOCKET, sim.SO_EXCLUSIVEADDRUSE)
 	require.NoError(t, err)
 	assert.Equal(t, int32(1), v)
@@ -400,15 +400,15 @@ func TestIoctlIsTheSameImplementation(t *testing.T) {
 	c, _ := f.connected()
 	out := make([]byte, 64)
 	n = 0xdead
-	f.ok(f.th.WSAIoctl(c, sim.SIO_QUERY_SECURITY, nil, 0, out, 64, &n, nil))
+	f.ok(f.th.WSAIoctl(c, sim.SIO_QUERY_SECURITY, nil, 0, out, 64, &n, nil, nil))
 	assert.Equal(t, uint32(24), n)
 	n = 0xdead
-	requireRule(t, "QUERYSEC-INFO-SMALL-NULL-TEMPLATE", f.th.WSAIoctl(c, sim.SIO_QUERY_SECURITY, nil, 0, nil, 0, &n, nil))
+	requireRule(t, "QUERYSEC-INFO-SMALL-NULL-TEMPLATE", f.th.WSAIoctl(c, sim.SIO_QUERY_SECURITY, nil, 0, nil, 0, &n, nil, nil))
 	assert.Equal(t, uint32(24), n)
 	tmpl := policy.QueryTemplate{Protocol: policy.ProtocolIPsec2, IPsec2: true}.Encode()
-	requireRule(t, "QUERYSEC-INFO-SMALL", f.th.WSAIoctl(c, sim.SIO_QUERY_SECURITY, tmpl, uint32(len(tmpl)), out, 24, &n, nil))
+	requireRule(t, "QUERYSEC-INFO-SMALL", f.th.WSAIoctl(c, sim.SIO_QUERY_SECURITY, tmpl, uint32(len(tmpl)), out, 24, &n, nil, nil))
 	assert.Equal(t, uint32(64), n)
-	requireRule(t, "QUERYSEC-NOTCONN", f.th.WSAIoctl(f.tcp(), sim.SIO_QUERY_SECURITY, nil, 0, out, 64, &n, nil))
+	requireRule(t, "QUERYSEC-NOTCONN", f.th.WSAIoctl(f.tcp(), sim.SIO_QUERY_SECURITY, nil, 0, out, 64, &n, nil, nil))
 
 	// SIO_SET_PEER_TARGET_NAME and SIO_DELETE_PEER_TARGET_NAME.
 	u := f.udp()
@@ -426,13 +426,13 @@ func TestIoctlIsTheSameImplementation(t *testing.T) {
 
 	// An overlapped call may leave lpcbBytesReturned NULL, and completes at once.
 	var ov sim.Overlapped
-	f.ok(f.th.WSAIoctl(c, sim.SIO_QUERY_SECURITY, nil, 0, out, 64, nil, &ov))
+	f.ok(f.th.WSAIoctl(c, sim.SIO_QUERY_SECURITY, nil, 0, out, 64, nil, &ov, nil))
 	bytes, err := f.th.WSAGetOverlappedResult(c, &ov, false)
 	require.NoError(t, err)
 	assert.Equal(t, uint32(24), bytes)
 	// A non-overlapped socket ignores the OVERLAPPED, so the count has nowhere to go.
 	plain, _ := f.th.WSASocket(sim.AF_INET, sim.SOCK_STREAM, 0, 0)
-	requireRule(t, "IOCTL-BYTES-NULL", f.th.WSAIoctl(plain, sim.SIO_SET_SECURITY, nil, 0, nil, 0, nil, &ov))
+	requireRule(t, "IOCTL-BYTES-NULL", f.th.WSAIoctl(plain, sim.SIO_SET_SECURITY, nil, 0, nil, 0, nil, &ov, nil))
 
 	// The table lists every rule a WSAIoctl call can fail with.
 	for _, id := range []string{"IOCTL-CODE", "SETSEC-ONCE", "QTMPL-PROTOCOL", "PTN-NAME-LEN", "DELPTN-LEN", "IOCTL-USAGE-TYPE", "QUERYSEC-INFO-SMALL"} {
@@ -449,11 +449,11 @@ func TestSecureSocketTraces(t *testing.T) {
 	u := f.udp()
 	_, _, _ = f.query(u, udpTemplate("10.0.0.3:53"), 24)
 	_ = f.setName(u, ptn("10.0.0.3:53", "host/dns"))
-	_ = f.th.WSADeleteSocketPeerTargetName(u, v4("10.0.0.3:53").Encode(), 16, nil)
+	_ = f.th.WSADeleteSocketPeerTargetName(u, v4("10.0.0.3:53").Encode(), 16, nil, nil)
 	_ = f.th.WSAImpersonateSocketPeer(u, nil, 0)
 	_ = f.ioctl(u, sim.SIO_SET_SECURITY, policy.Settings{}.Encode())
 	var n uint32
-	_ = f.th.WSAIoctl(u, 0x1234, nil, 0, nil, 0, &n, nil)
+	_ = f.th.WSAIoctl(u, 0x1234, nil, 0, nil, 0, &n, nil, nil)
 	got := log.String()
 	for _, want := range []string{
 		"WSAQuerySocketSecurity(0x100, {SOCKET_SECURITY_PROTOCOL_DEFAULT peer=10.0.0.3:53 access=0x0}, 144, <24 bytes>, &24) = ok -> 24 bytes, SOCKET_SECURITY_PROTOCOL_DEFAULT, Flags 0",

@@ -100,8 +100,13 @@ func negotiate(init, resp side) (o ipsec.Outcome, f *ipsec.Failure, flows bool) 
 			return o, nil, true
 		}
 	}
-	flows = (!init.wants || init.allowInsecure) && (!resp.wants || resp.allowInsecure)
-	return o, f, flows
+	return o, f, fallbackAllowed(init, resp)
+}
+
+// fallbackAllowed reports whether traffic may flow in the clear after a failed negotiation:
+// every end that asked for IPsec must allow clear text.
+func fallbackAllowed(init, resp side) bool {
+	return (!init.wants || init.allowInsecure) && (!resp.wants || resp.allowInsecure)
 }
 
 // mainModeSA is an IKE main-mode SA between two hosts. Connections between the same pair reuse

@@ -63,33 +63,35 @@ func settingsRules() []*Rule {
 
 // WSASetSocketSecurity applies security settings to a socket. settings nil is a NULL pointer,
 // which means "the default settings"; settingsLen is SecuritySettingsLen as passed. On an
-// overlapped socket a non-nil ov completes at once (ruling R7); on other sockets it is ignored.
-func (t *Thread) WSASetSocketSecurity(h Handle, settings []byte, settingsLen uint32, ov *Overlapped) error {
+// overlapped socket a non-nil ov completes at once (ruling R7) — through routine, queued to the
+// thread, when it is not nil; on other sockets both are ignored.
+func (t *Thread) WSASetSocketSecurity(h Handle, settings []byte, settingsLen uint32, ov *Overlapped, routine CompletionRoutine) error {
 	c := t.begin("WSASetSocketSecurity")
 	defer t.end(c)
 	c.lookup(h)
 	c.setBuf(settings, int64(settingsLen))
-	c.ov = ov
+	c.ov, c.routine = ov, routine
 	return t.run(c, chainSetSecurity, setSecurityEffect)
 }
 
+// defaultSettingsApplied is every NULL-settings WSASetSocketSecurity's record: it never changes,
+// so the sockets share one.
+var defaultSettingsApplied = &appliedSecurity{}
+
 func setSecurityEffect(c *call) error {
 	s := c.s
-	applied := &appliedSecurity{}
+	applied := defaultSettingsApplied
 	if !c.null {
 		st, _ := policy.DecodeSettings(c.buf[:c.n])
 		// The password has been used: the socket keeps whether credentials were given, the
 		// user and domain, and a salted verifier for a later negotiation — not the password.
 		st.IPsec.Seal()
 		s.ext().settings = &st
-		applied.settings = &st
+		applied = &appliedSecurity{settings: &st}
 	}
 	s.security.Store(applied)
 	s.set(bitSecured, true)
 	s.set(bitExclusive, true)
-	if c.ov != nil && s.has(bitOverlapped) {
-		c.ov.start()
-		c.ov.complete(nil, 0)
-	}
+	completeAtOnce(c, 0)
 	return nil
 }

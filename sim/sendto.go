@@ -1,9 +1,11 @@
 package sim
 
 import (
+	"net/netip"
+	"time"
+
 	"github.com/wsssim/wsssim/errors"
 	"github.com/wsssim/wsssim/sockaddr"
-	"net/netip"
 )
 
 var (
@@ -53,7 +55,7 @@ var (
 		func(c *call) bool { return c.s.isDgram() && !c.null && c.addr.IsWildcard() })
 )
 
-var chainSendto = chain("sendto", ruleNotInitialised, ruleNotSocket, ruleSendtoUnix, ruleSendtoShutdown, ruleSendtoStreamNotConn,
+var chainSendto = chain("sendto", ruleNotInitialised, ruleNotSocket, ruleSendtoUnix, ruleSendtoShutdown, ruleSendtoStreamNotConn, ruleSendtoReset,
 	ruleSendtoFault, ruleSendtoDestReq, ruleSendtoFamily, ruleSendtoAddrNotAvail, ruleSendtoMappedV6Only, ruleSendtoBroadcast)
 
 // Sendto is sendto(s, buf, len, flags, to, tolen) and returns the bytes sent. On a
@@ -110,14 +112,28 @@ func sendtoEffect(c *call) error {
 	if e := target.ports.Lookup(s.portsProto(), dst, false); e != nil {
 		r, _ = e.Owner().(*Socket)
 	}
+	// A link fault may lose or delay the datagram; sendto still succeeds: UDP does not know.
+	var delay time.Duration
+	if d := s.app.host.net.linkFault(s.app.host, target, LinkDrop, LinkUnreachable, LinkDelay); d != nil {
+		if d.fault.Kind != LinkDelay {
+			c.reason = "injected: the " + d.fault.Kind.String() + " link fault lost it"
+			return nil
+		}
+		delay = d.fault.Delay
+	}
 	// IPsec, when either end asks for it, except on loopback (ruling R17). A datagram whose
-	// negotiation fails is dropped, and sendto still succeeds: UDP does not know.
+	// negotiation fails is dropped.
 	if target != s.app.host && !s.secureDatagram(c, r, src, dst) {
 		return nil
 	}
 	if r != nil {
-		r.datagrams.Add(1)
 		c.deliveredTo = r
+		if delay > 0 {
+			net := s.app.host.net
+			net.at(net.Now()+delay, timerAttempt, func() { r.datagrams.Add(1) })
+		} else {
+			r.datagrams.Add(1)
+		}
 	}
 	return nil
 }

@@ -17,7 +17,7 @@ func TestSmoke(t *testing.T) {
 	th := h.App().Main()
 	s, err := th.WSASocket(sim.AF_INET, sim.SOCK_STREAM, sim.IPPROTO_TCP, sim.WSA_FLAG_OVERLAPPED)
 	require.NoError(t, err)
-	require.NoError(t, th.WSASetSocketSecurity(s, nil, 0, nil))
+	require.NoError(t, th.WSASetSocketSecurity(s, nil, 0, nil, nil))
 	require.NoError(t, th.BindAddr(s, sockaddr.Inet4(0, 0, 0, 0, 27015)))
 	require.NoError(t, th.Listen(s, 10))
 	c, err := th.Socket(sim.AF_INET, sim.SOCK_STREAM, 0)

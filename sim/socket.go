@@ -112,6 +112,14 @@ type udpSecurity struct {
 	initiator bool
 }
 
+// acceptedSocket is a socket made for a connection to a listener, with the extra record every
+// such socket needs (it always has a peer and a listener's entry), so that the pair is one
+// allocation.
+type acceptedSocket struct {
+	s Socket
+	x sockExtra
+}
+
 // ext returns the socket's extra state, making it if needed; s.mu is held.
 func (s *Socket) ext() *sockExtra {
 	if s.extra == nil {

@@ -2390,7 +2390,7 @@ func (w *smWorld) doSetSecurity(t *rapid.T, a *smApp, h sim.Handle, buf []byte, 
 		ov = m.ov.ov
 	}
 	_, n0 := w.tr.take()
-	err := a.th.WSASetSocketSecurity(h, buf, n, ov)
+	err := a.th.WSASetSocketSecurity(h, buf, n, ov, nil)
 	got := w.result(t, "WSASetSocketSecurity", a, h, err, n0)
 	expect(t, "WSASetSocketSecurity", m, got, want)
 	if got != "" {
@@ -2984,7 +2984,7 @@ func TestStateMachineConcurrent(t *testing.T) {
 					if rng.IntN(2) == 0 {
 						b = policy.Settings{Flags: policy.SettingsGuaranteeEncryption}.Encode()
 					}
-					check("WSASetSocketSecurity", th.WSASetSocketSecurity(pick().h, b, uint32(len(b)), nil))
+					check("WSASetSocketSecurity", th.WSASetSocketSecurity(pick().h, b, uint32(len(b)), nil, nil))
 				case 13, 14:
 					s := pick().h
 					err := th.Closesocket(s)

@@ -211,6 +211,9 @@ func (c *call) describe() string {
 	if s, ok := c.describeSecure(); ok {
 		return s
 	}
+	if s, ok := c.describeEvent(); ok {
+		return s
+	}
 	return c.h.String()
 }
 
@@ -253,6 +256,8 @@ func (c *call) noteOf(err error) string {
 		}
 	case c.sec != nil && c.sec.written > 0:
 		return c.noteSecure()
+	case c.ev != nil:
+		return c.noteEvent()
 	}
 	return ""
 }

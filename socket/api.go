@@ -50,12 +50,15 @@ type API interface {
 	Getpeername(s Handle, name []byte, namelen *int32) error
 	Shutdown(s Handle, how int32) error
 	Closesocket(s Handle) error
-	WSASetSocketSecurity(s Handle, settings []byte, settingsLen uint32, ov *Overlapped) error
+	// The secure-socket functions and WSAIoctl take lpOverlapped and lpCompletionRoutine (nil is
+	// NULL). On an overlapped socket with an OVERLAPPED they complete at once and report through
+	// it (ruling R7): the routine is queued to the calling thread, or else ov.Event is signalled.
+	WSASetSocketSecurity(s Handle, settings []byte, settingsLen uint32, ov *Overlapped, routine CompletionRoutine) error
 	// WSAQuerySocketSecurity: template nil is NULL (TCP only); info nil is NULL (a size
 	// probe); infoLen is SecurityQueryInfoLen, in and out (nil is NULL).
-	WSAQuerySocketSecurity(s Handle, template []byte, templateLen uint32, info []byte, infoLen *uint32, ov *Overlapped) error
-	WSASetSocketPeerTargetName(s Handle, name []byte, nameLen uint32, ov *Overlapped) error
-	WSADeleteSocketPeerTargetName(s Handle, addr []byte, addrLen uint32, ov *Overlapped) error
+	WSAQuerySocketSecurity(s Handle, template []byte, templateLen uint32, info []byte, infoLen *uint32, ov *Overlapped, routine CompletionRoutine) error
+	WSASetSocketPeerTargetName(s Handle, name []byte, nameLen uint32, ov *Overlapped, routine CompletionRoutine) error
+	WSADeleteSocketPeerTargetName(s Handle, addr []byte, addrLen uint32, ov *Overlapped, routine CompletionRoutine) error
 	// WSAImpersonateSocketPeer and WSARevertImpersonation act on the calling thread: use them
 	// from one goroutine locked to its thread (runtime.LockOSThread) on the native back end,
 	// and through one sim.Thread's API on the simulated one.
@@ -68,12 +71,48 @@ type API interface {
 	CloseHandle(h uint64) error
 	// WSAIoctl takes the codes of the secure-socket functions (SIO_SET_SECURITY …); bytesReturned
 	// nil is a NULL lpcbBytesReturned.
-	WSAIoctl(s Handle, code uint32, in []byte, inLen uint32, out []byte, outLen uint32, bytesReturned *uint32, ov *Overlapped) error
+	WSAIoctl(s Handle, code uint32, in []byte, inLen uint32, out []byte, outLen uint32, bytesReturned *uint32, ov *Overlapped, routine CompletionRoutine) error
+
+	// Event objects: WSACreateEvent makes a manual-reset event, not signalled (WSA_INVALID_EVENT
+	// with the error when it fails).
+	WSACreateEvent() (EventHandle, error)
+	WSASetEvent(ev EventHandle) error
+	WSAResetEvent(ev EventHandle) error
+	WSACloseEvent(ev EventHandle) error
+	// WSAWaitForMultipleEvents returns WSA_WAIT_EVENT_0 plus an index, WSA_WAIT_IO_COMPLETION
+	// or WSA_WAIT_TIMEOUT; WSA_WAIT_FAILED with the error when it fails. timeoutMs may be
+	// WSA_INFINITE.
+	WSAWaitForMultipleEvents(events []EventHandle, waitAll bool, timeoutMs uint32, alertable bool) (uint32, error)
+	// SleepEx returns 0, or WAIT_IO_COMPLETION when completion routines ran. The error is only
+	// ever the simulator's WAIT-FOREVER, for a sleep nothing would end (Windows would hang).
+	//
+	// Completion routines run in the alertable waits of the thread that made the call: on the
+	// native back end keep the goroutine on one OS thread (runtime.LockOSThread) from the call
+	// to the wait; on the simulated one use one sim.Thread's API for both.
+	SleepEx(ms uint32, alertable bool) (uint32, error)
 }
+
+// EventHandle is a WSAEVENT.
+type EventHandle = sim.EventHandle
+
+// WSA_INVALID_EVENT is ((WSAEVENT)NULL).
+const WSA_INVALID_EVENT = sim.WSA_INVALID_EVENT
+
+// CompletionRoutine is an LPWSAOVERLAPPED_COMPLETION_ROUTINE: errCode is the operation's
+// result (0 or a Winsock code), bytes its cbTransferred, ov the OVERLAPPED the call was given,
+// and flags is 0. It runs inside an alertable wait (SleepEx, WSAWaitForMultipleEvents) of the
+// thread that made the call, never inside the call itself.
+type CompletionRoutine func(errCode uint32, bytes uint32, ov *Overlapped, flags uint32)
 
 // Overlapped is a WSAOVERLAPPED usable with either back end. The zero value is ready; keep it
 // alive and unmoved (a Go heap value is) until its operation completes.
 type Overlapped struct {
+	// Event is hEvent: an event (WSACreateEvent) that the operation signals when it completes,
+	// unless the call gives a completion routine. WSA_INVALID_EVENT leaves the back end to
+	// choose: none in the simulator, a private event on Windows (which WSAGetOverlappedResult's
+	// wait needs).
+	Event EventHandle
+
 	sim    sim.Overlapped
 	native nativeOverlapped
 }
@@ -114,4 +153,13 @@ const (
 	SIO_SET_PEER_TARGET_NAME      = sim.SIO_SET_PEER_TARGET_NAME
 	SIO_DELETE_PEER_TARGET_NAME   = sim.SIO_DELETE_PEER_TARGET_NAME
 	SIO_SOCKET_USAGE_NOTIFICATION = sim.SIO_SOCKET_USAGE_NOTIFICATION
+
+	WSA_WAIT_EVENT_0        = sim.WSA_WAIT_EVENT_0
+	WSA_WAIT_IO_COMPLETION  = sim.WSA_WAIT_IO_COMPLETION
+	WSA_WAIT_TIMEOUT        = sim.WSA_WAIT_TIMEOUT
+	WSA_WAIT_FAILED         = sim.WSA_WAIT_FAILED
+	WSA_INFINITE            = sim.WSA_INFINITE
+	WSA_MAXIMUM_WAIT_EVENTS = sim.WSA_MAXIMUM_WAIT_EVENTS
+	WAIT_IO_COMPLETION      = sim.WAIT_IO_COMPLETION
+	INFINITE                = sim.INFINITE
 )

@@ -4,6 +4,7 @@ package socket
 
 import (
 	stderrors "errors"
+	"sync"
 	"syscall"
 	"unsafe"
 
@@ -12,9 +13,11 @@ import (
 	"github.com/wsssim/wsssim/errors"
 )
 
-// nativeOverlapped is the real OVERLAPPED handed to Windows, with its event.
+// nativeOverlapped is the real OVERLAPPED handed to Windows, and the private event it gets
+// when the caller gives none.
 type nativeOverlapped struct {
-	ov windows.Overlapped
+	ov   windows.Overlapped
+	auto windows.Handle
 }
 
 // Default returns the real Winsock on Windows.
@@ -204,12 +207,9 @@ func (native) Getpeername(s Handle, b []byte, n *int32) error {
 func (native) Shutdown(s Handle, how int32) error { return toErrno(shutdown(windows.Handle(s), how)) }
 func (native) Closesocket(s Handle) error         { return toErrno(closesocket(windows.Handle(s))) }
 
-func (native) WSASetSocketSecurity(s Handle, b []byte, n uint32, ov *Overlapped) error {
-	var o *windows.Overlapped
-	if ov != nil {
-		o = ov.nativePtr()
-	}
-	return toErrno(wsaSetSocketSecurity(windows.Handle(s), ptr(b, int64(n)), n, o, 0))
+func (native) WSASetSocketSecurity(s Handle, b []byte, n uint32, ov *Overlapped, r CompletionRoutine) error {
+	cr := completionPtr(ov, r)
+	return done(ov, cr, wsaSetSocketSecurity(windows.Handle(s), ptr(b, int64(n)), n, ovPtr(ov), cr))
 }
 
 // outBuf passes an output slice as a C pointer (nil stays NULL). When the declared length
@@ -242,23 +242,26 @@ func ovPtr(ov *Overlapped) *windows.Overlapped {
 // The secure-socket functions complete synchronously (ruling R7), so an output buffer is
 // complete when the call returns, even with an OVERLAPPED.
 
-func (native) WSAQuerySocketSecurity(s Handle, t []byte, tn uint32, info []byte, n *uint32, ov *Overlapped) error {
+func (native) WSAQuerySocketSecurity(s Handle, t []byte, tn uint32, info []byte, n *uint32, ov *Overlapped, r CompletionRoutine) error {
 	var declared int64
 	if n != nil {
 		declared = int64(*n)
 	}
-	p, done := outBuf(info, declared)
-	err := wsaQuerySocketSecurity(windows.Handle(s), ptr(t, int64(tn)), tn, p, n, ovPtr(ov), 0)
-	done()
-	return toErrno(err)
+	p, copyBack := outBuf(info, declared)
+	cr := completionPtr(ov, r)
+	err := wsaQuerySocketSecurity(windows.Handle(s), ptr(t, int64(tn)), tn, p, n, ovPtr(ov), cr)
+	copyBack()
+	return done(ov, cr, err)
 }
 
-func (native) WSASetSocketPeerTargetName(s Handle, b []byte, n uint32, ov *Overlapped) error {
-	return toErrno(wsaSetSocketPeerTargetName(windows.Handle(s), ptr(b, int64(n)), n, ovPtr(ov), 0))
+func (native) WSASetSocketPeerTargetName(s Handle, b []byte, n uint32, ov *Overlapped, r CompletionRoutine) error {
+	cr := completionPtr(ov, r)
+	return done(ov, cr, wsaSetSocketPeerTargetName(windows.Handle(s), ptr(b, int64(n)), n, ovPtr(ov), cr))
 }
 
-func (native) WSADeleteSocketPeerTargetName(s Handle, b []byte, n uint32, ov *Overlapped) error {
-	return toErrno(wsaDeleteSocketPeerTargetName(windows.Handle(s), ptr(b, int64(n)), n, ovPtr(ov), 0))
+func (native) WSADeleteSocketPeerTargetName(s Handle, b []byte, n uint32, ov *Overlapped, r CompletionRoutine) error {
+	cr := completionPtr(ov, r)
+	return done(ov, cr, wsaDeleteSocketPeerTargetName(windows.Handle(s), ptr(b, int64(n)), n, ovPtr(ov), cr))
 }
 
 // WSAImpersonateSocketPeer and WSARevertImpersonation act on the calling OS thread: a caller
@@ -291,20 +294,107 @@ func (native) GetUserName() (string, error) {
 
 func (native) CloseHandle(h uint64) error { return toErrno(closeHandle(windows.Handle(h))) }
 
-func (native) WSAIoctl(s Handle, code uint32, in []byte, inLen uint32, out []byte, outLen uint32, ret *uint32, ov *Overlapped) error {
-	p, done := outBuf(out, int64(outLen))
-	err := wsaIoctl(windows.Handle(s), code, ptr(in, int64(inLen)), inLen, p, outLen, ret, ovPtr(ov), 0)
-	done()
-	return toErrno(err)
+func (native) WSAIoctl(s Handle, code uint32, in []byte, inLen uint32, out []byte, outLen uint32, ret *uint32, ov *Overlapped, r CompletionRoutine) error {
+	p, copyBack := outBuf(out, int64(outLen))
+	cr := completionPtr(ov, r)
+	err := wsaIoctl(windows.Handle(s), code, ptr(in, int64(inLen)), inLen, p, outLen, ret, ovPtr(ov), cr)
+	copyBack()
+	return done(ov, cr, err)
 }
 
-// nativePtr returns the OVERLAPPED to hand to Windows, with a manual-reset event so that waits
-// have something to wait on.
+func (native) WSACreateEvent() (EventHandle, error) {
+	h, err := wsaCreateEvent()
+	if err != nil {
+		return WSA_INVALID_EVENT, toErrno(err)
+	}
+	return EventHandle(h), nil
+}
+
+func (native) WSASetEvent(ev EventHandle) error   { return toErrno(wsaSetEvent(windows.Handle(ev))) }
+func (native) WSAResetEvent(ev EventHandle) error { return toErrno(wsaResetEvent(windows.Handle(ev))) }
+func (native) WSACloseEvent(ev EventHandle) error { return toErrno(wsaCloseEvent(windows.Handle(ev))) }
+
+func (native) WSAWaitForMultipleEvents(evs []EventHandle, all bool, ms uint32, alertable bool) (uint32, error) {
+	hs := make([]windows.Handle, len(evs))
+	for i, e := range evs {
+		hs[i] = windows.Handle(e)
+	}
+	var p *windows.Handle
+	if len(hs) > 0 {
+		p = &hs[0]
+	}
+	r, err := wsaWaitForMultipleEvents(uint32(len(hs)), p, all, ms, alertable)
+	if err != nil {
+		return WSA_WAIT_FAILED, toErrno(err)
+	}
+	return r, nil
+}
+
+// SleepEx never fails on Windows: a sleep nothing ends hangs there, as it should.
+func (native) SleepEx(ms uint32, alertable bool) (uint32, error) { return sleepEx(ms, alertable), nil }
+
+// nativePtr returns the OVERLAPPED to hand to Windows. Its hEvent is the caller's event, or a
+// private manual-reset one, so that WSAGetOverlappedResult's wait has something to wait on.
 func (o *Overlapped) nativePtr() *windows.Overlapped {
-	if o.native.ov.HEvent == 0 {
+	if o.Event != WSA_INVALID_EVENT {
+		o.native.ov.HEvent = windows.Handle(o.Event)
+		return &o.native.ov
+	}
+	if o.native.auto == 0 {
 		if ev, err := windows.CreateEvent(nil, 1, 0, nil); err == nil {
-			o.native.ov.HEvent = ev
+			o.native.auto = ev
 		}
 	}
+	o.native.ov.HEvent = o.native.auto
 	return &o.native.ov
+}
+
+// Completion routines. windows.NewCallback makes a limited number of callbacks that are never
+// freed, so there is one: it finds the caller's routine by the OVERLAPPED Windows hands back.
+var (
+	completionOnce     sync.Once
+	completionCallback uintptr
+	completionMu       sync.Mutex
+	completions        = map[*windows.Overlapped]pendingRoutine{}
+)
+
+// pendingRoutine is a routine waiting for its APC, with the caller's Overlapped to give back.
+type pendingRoutine struct {
+	ov *Overlapped
+	r  CompletionRoutine
+}
+
+// completionPtr registers r for ov's completion and returns the lpCompletionRoutine to pass: 0
+// (NULL) without a routine or without an OVERLAPPED, which the routine reports through.
+func completionPtr(ov *Overlapped, r CompletionRoutine) uintptr {
+	if r == nil || ov == nil {
+		return 0
+	}
+	completionOnce.Do(func() { completionCallback = windows.NewCallback(dispatchCompletion) })
+	completionMu.Lock()
+	completions[ov.nativePtr()] = pendingRoutine{ov, r}
+	completionMu.Unlock()
+	return completionCallback
+}
+
+// dispatchCompletion is the routine Windows calls, on the thread in the alertable wait.
+func dispatchCompletion(code uintptr, bytes uintptr, o *windows.Overlapped, flags uintptr) uintptr {
+	completionMu.Lock()
+	p, ok := completions[o]
+	delete(completions, o)
+	completionMu.Unlock()
+	if ok {
+		p.r(uint32(code), uint32(bytes), p.ov, uint32(flags))
+	}
+	return 0
+}
+
+// done forgets the routine of a call that failed at once: Windows queues no APC for it.
+func done(ov *Overlapped, cr uintptr, err error) error {
+	if err != nil && cr != 0 && !stderrors.Is(err, windows.ERROR_IO_PENDING) {
+		completionMu.Lock()
+		delete(completions, &ov.native.ov)
+		completionMu.Unlock()
+	}
+	return toErrno(err)
 }

@@ -68,33 +68,55 @@ func (a simulated) Getsockname(s Handle, b []byte, n *int32) error { return a.t.
 func (a simulated) Getpeername(s Handle, b []byte, n *int32) error { return a.t.Getpeername(s, b, n) }
 func (a simulated) Shutdown(s Handle, how int32) error             { return a.t.Shutdown(s, how) }
 func (a simulated) Closesocket(s Handle) error                     { return a.t.Closesocket(s) }
-func (a simulated) WSASetSocketSecurity(s Handle, b []byte, n uint32, ov *Overlapped) error {
-	return a.t.WSASetSocketSecurity(s, b, n, ov.simPtr())
+func (a simulated) WSASetSocketSecurity(s Handle, b []byte, n uint32, ov *Overlapped, r CompletionRoutine) error {
+	return a.t.WSASetSocketSecurity(s, b, n, ov.simPtr(), simRoutine(ov, r))
 }
 
-func (a simulated) WSAQuerySocketSecurity(s Handle, t []byte, tn uint32, info []byte, n *uint32, ov *Overlapped) error {
-	return a.t.WSAQuerySocketSecurity(s, t, tn, info, n, ov.simPtr())
+func (a simulated) WSAQuerySocketSecurity(s Handle, t []byte, tn uint32, info []byte, n *uint32, ov *Overlapped, r CompletionRoutine) error {
+	return a.t.WSAQuerySocketSecurity(s, t, tn, info, n, ov.simPtr(), simRoutine(ov, r))
 }
-func (a simulated) WSASetSocketPeerTargetName(s Handle, b []byte, n uint32, ov *Overlapped) error {
-	return a.t.WSASetSocketPeerTargetName(s, b, n, ov.simPtr())
+func (a simulated) WSASetSocketPeerTargetName(s Handle, b []byte, n uint32, ov *Overlapped, r CompletionRoutine) error {
+	return a.t.WSASetSocketPeerTargetName(s, b, n, ov.simPtr(), simRoutine(ov, r))
 }
-func (a simulated) WSADeleteSocketPeerTargetName(s Handle, b []byte, n uint32, ov *Overlapped) error {
-	return a.t.WSADeleteSocketPeerTargetName(s, b, n, ov.simPtr())
+func (a simulated) WSADeleteSocketPeerTargetName(s Handle, b []byte, n uint32, ov *Overlapped, r CompletionRoutine) error {
+	return a.t.WSADeleteSocketPeerTargetName(s, b, n, ov.simPtr(), simRoutine(ov, r))
 }
 func (a simulated) WSAImpersonateSocketPeer(s Handle, b []byte, n uint32) error {
 	return a.t.WSAImpersonateSocketPeer(s, b, n)
 }
 func (a simulated) WSARevertImpersonation() error { return a.t.WSARevertImpersonation() }
-func (a simulated) WSAIoctl(s Handle, code uint32, in []byte, inLen uint32, out []byte, outLen uint32, ret *uint32, ov *Overlapped) error {
-	return a.t.WSAIoctl(s, code, in, inLen, out, outLen, ret, ov.simPtr())
+func (a simulated) WSAIoctl(s Handle, code uint32, in []byte, inLen uint32, out []byte, outLen uint32, ret *uint32, ov *Overlapped, r CompletionRoutine) error {
+	return a.t.WSAIoctl(s, code, in, inLen, out, outLen, ret, ov.simPtr(), simRoutine(ov, r))
+}
+func (a simulated) WSACreateEvent() (EventHandle, error) { return a.t.WSACreateEvent() }
+func (a simulated) WSASetEvent(ev EventHandle) error     { return a.t.WSASetEvent(ev) }
+func (a simulated) WSAResetEvent(ev EventHandle) error   { return a.t.WSAResetEvent(ev) }
+func (a simulated) WSACloseEvent(ev EventHandle) error   { return a.t.WSACloseEvent(ev) }
+func (a simulated) WSAWaitForMultipleEvents(evs []EventHandle, all bool, ms uint32, alertable bool) (uint32, error) {
+	return a.t.WSAWaitForMultipleEvents(evs, all, ms, alertable)
+}
+func (a simulated) SleepEx(ms uint32, alertable bool) (uint32, error) {
+	return a.t.SleepEx(ms, alertable)
 }
 
+// simPtr returns the simulator's OVERLAPPED, carrying the caller's hEvent.
 func (o *Overlapped) simPtr() *sim.Overlapped {
 	if o == nil {
 		return nil
+	}
+	if o.sim.Event != o.Event { // written only when it changed: a pending operation may read it
+		o.sim.Event = o.Event
 	}
 	return &o.sim
 }
 
 func (a simulated) GetUserName() (string, error) { return a.t.GetUserName() }
 func (a simulated) CloseHandle(h uint64) error   { return a.t.CloseHandle(h) }
+
+// simRoutine hands the simulator a routine that gives r the caller's Overlapped back.
+func simRoutine(ov *Overlapped, r CompletionRoutine) sim.CompletionRoutine {
+	if r == nil {
+		return nil
+	}
+	return func(code, bytes uint32, _ *sim.Overlapped, flags uint32) { r(code, bytes, ov, flags) }
+}

@@ -34,7 +34,7 @@ func TestErrorsCarryCodeAndRule(t *testing.T) {
 	require.NoError(t, err)
 	b := sockaddr.Inet4(127, 0, 0, 1, 0).Encode()
 	require.NoError(t, api.Bind(s, b, int32(len(b))))
-	err = api.WSASetSocketSecurity(s, nil, 0, nil)
+	err = api.WSASetSocketSecurity(s, nil, 0, nil, nil)
 	assert.True(t, stderrors.Is(err, errors.WSAEINVAL))
 	var re *sim.RuleError
 	require.True(t, stderrors.As(err, &re))
@@ -69,7 +69,7 @@ func Example() {
 	api, _ := socket.SimulatedHost("server", "10.0.0.2")
 
 	srv, _ := api.WSASocket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP, 0)
-	if err := api.WSASetSocketSecurity(srv, nil, 0, nil); err != nil {
+	if err := api.WSASetSocketSecurity(srv, nil, 0, nil, nil); err != nil {
 		fmt.Println("secure listener:", err)
 	}
 	any := sockaddr.Inet4(0, 0, 0, 0, 27015).Encode()
@@ -78,12 +78,12 @@ func Example() {
 
 	cli, _ := api.WSASocket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP, 0)
 	settings := policy.Settings{Protocol: policy.ProtocolDefault, Flags: policy.SettingsGuaranteeEncryption}.Encode()
-	_ = api.WSASetSocketSecurity(cli, settings, uint32(len(settings)), nil)
+	_ = api.WSASetSocketSecurity(cli, settings, uint32(len(settings)), nil, nil)
 	to := sockaddr.Inet4(10, 0, 0, 2, 27015).Encode()
 	fmt.Println("connect:", api.Connect(cli, to, int32(len(to))))
 
 	// Too late now: the socket is connected.
-	err := api.WSASetSocketSecurity(cli, nil, 0, nil)
+	err := api.WSASetSocketSecurity(cli, nil, 0, nil, nil)
 	fmt.Println(err)
 	// Output:
 	// connect: <nil>

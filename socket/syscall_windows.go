@@ -37,6 +37,13 @@ import "golang.org/x/sys/windows"
 //sys	getUserNameEx(format uint32, name *uint16, size *uint32) (err error) [failretval==0] = secur32.GetUserNameExW
 //sys	closeHandle(h windows.Handle) (err error) [failretval==0] = kernel32.CloseHandle
 
+//sys	wsaCreateEvent() (h windows.Handle, err error) [failretval==0] = ws2_32.WSACreateEvent
+//sys	wsaSetEvent(h windows.Handle) (err error) = ws2_32.WSASetEvent
+//sys	wsaResetEvent(h windows.Handle) (err error) = ws2_32.WSAResetEvent
+//sys	wsaCloseEvent(h windows.Handle) (err error) = ws2_32.WSACloseEvent
+//sys	wsaWaitForMultipleEvents(count uint32, events *windows.Handle, waitAll bool, timeout uint32, alertable bool) (ret uint32, err error) [failretval==0xffffffff] = ws2_32.WSAWaitForMultipleEvents
+//sys	sleepEx(ms uint32, alertable bool) (ret uint32) = kernel32.SleepEx
+
 // socketError is SOCKET_ERROR as the generated code compares a return value: the C int -1
 // arrives zero-extended in a register, so only its low 32 bits are set.
 const socketError = uintptr(^uint32(0))

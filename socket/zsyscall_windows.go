@@ -50,13 +50,19 @@ var (
 	procWSASetSocketPeerTargetName    = modfwpuclnt.NewProc("WSASetSocketPeerTargetName")
 	procWSASetSocketSecurity          = modfwpuclnt.NewProc("WSASetSocketSecurity")
 	procCloseHandle                   = modkernel32.NewProc("CloseHandle")
+	procSleepEx                       = modkernel32.NewProc("SleepEx")
 	procGetUserNameExW                = modsecur32.NewProc("GetUserNameExW")
 	procWSACleanup                    = modws2_32.NewProc("WSACleanup")
+	procWSACloseEvent                 = modws2_32.NewProc("WSACloseEvent")
 	procWSAConnect                    = modws2_32.NewProc("WSAConnect")
+	procWSACreateEvent                = modws2_32.NewProc("WSACreateEvent")
 	procWSAGetOverlappedResult        = modws2_32.NewProc("WSAGetOverlappedResult")
 	procWSAIoctl                      = modws2_32.NewProc("WSAIoctl")
+	procWSAResetEvent                 = modws2_32.NewProc("WSAResetEvent")
+	procWSASetEvent                   = modws2_32.NewProc("WSASetEvent")
 	procWSASocketW                    = modws2_32.NewProc("WSASocketW")
 	procWSAStartup                    = modws2_32.NewProc("WSAStartup")
+	procWSAWaitForMultipleEvents      = modws2_32.NewProc("WSAWaitForMultipleEvents")
 	procaccept                        = modws2_32.NewProc("accept")
 	procbind                          = modws2_32.NewProc("bind")
 	procclosesocket                   = modws2_32.NewProc("closesocket")
@@ -128,6 +134,16 @@ func closeHandle(h windows.Handle) (err error) {
 	return
 }
 
+func sleepEx(ms uint32, alertable bool) (ret uint32) {
+	var _p0 uint32
+	if alertable {
+		_p0 = 1
+	}
+	r0, _, _ := syscall.SyscallN(procSleepEx.Addr(), uintptr(ms), uintptr(_p0))
+	ret = uint32(r0)
+	return
+}
+
 func getUserNameEx(format uint32, name *uint16, size *uint32) (err error) {
 	r1, _, e1 := syscall.SyscallN(procGetUserNameExW.Addr(), uintptr(format), uintptr(unsafe.Pointer(name)), uintptr(unsafe.Pointer(size)))
 	if r1 == 0 {
@@ -144,9 +160,26 @@ func wsaCleanup() (err error) {
 	return
 }
 
+func wsaCloseEvent(h windows.Handle) (err error) {
+	r1, _, e1 := syscall.SyscallN(procWSACloseEvent.Addr(), uintptr(h))
+	if uint32(r1) == 0 {
+		err = errnoErr(e1)
+	}
+	return
+}
+
 func wsaConnect(s windows.Handle, name *byte, namelen int32, callerData *byte, calleeData *byte, sqos *byte, gqos *byte) (err error) {
 	r1, _, e1 := syscall.SyscallN(procWSAConnect.Addr(), uintptr(s), uintptr(unsafe.Pointer(name)), uintptr(namelen), uintptr(unsafe.Pointer(callerData)), uintptr(unsafe.Pointer(calleeData)), uintptr(unsafe.Pointer(sqos)), uintptr(unsafe.Pointer(gqos)))
 	if r1 == socketError {
+		err = errnoErr(e1)
+	}
+	return
+}
+
+func wsaCreateEvent() (h windows.Handle, err error) {
+	r0, _, e1 := syscall.SyscallN(procWSACreateEvent.Addr())
+	h = windows.Handle(r0)
+	if h == 0 {
 		err = errnoErr(e1)
 	}
 	return
@@ -172,6 +205,22 @@ func wsaIoctl(s windows.Handle, code uint32, inBuf *byte, inLen uint32, outBuf *
 	return
 }
 
+func wsaResetEvent(h windows.Handle) (err error) {
+	r1, _, e1 := syscall.SyscallN(procWSAResetEvent.Addr(), uintptr(h))
+	if uint32(r1) == 0 {
+		err = errnoErr(e1)
+	}
+	return
+}
+
+func wsaSetEvent(h windows.Handle) (err error) {
+	r1, _, e1 := syscall.SyscallN(procWSASetEvent.Addr(), uintptr(h))
+	if uint32(r1) == 0 {
+		err = errnoErr(e1)
+	}
+	return
+}
+
 func wsaSocket(af int32, typ int32, protocol int32, info *byte, group uint32, flags uint32) (s windows.Handle, err error) {
 	r0, _, e1 := syscall.SyscallN(procWSASocketW.Addr(), uintptr(af), uintptr(typ), uintptr(protocol), uintptr(unsafe.Pointer(info)), uintptr(group), uintptr(flags))
 	s = windows.Handle(r0)
@@ -185,6 +234,23 @@ func wsaStartup(version uint32, data *windows.WSAData) (sockerr error) {
 	r0, _, _ := syscall.SyscallN(procWSAStartup.Addr(), uintptr(version), uintptr(unsafe.Pointer(data)))
 	if uint32(r0) != 0 {
 		sockerr = syscall.Errno(uint32(r0))
+	}
+	return
+}
+
+func wsaWaitForMultipleEvents(count uint32, events *windows.Handle, waitAll bool, timeout uint32, alertable bool) (ret uint32, err error) {
+	var _p0 uint32
+	if waitAll {
+		_p0 = 1
+	}
+	var _p1 uint32
+	if alertable {
+		_p1 = 1
+	}
+	r0, _, e1 := syscall.SyscallN(procWSAWaitForMultipleEvents.Addr(), uintptr(count), uintptr(unsafe.Pointer(events)), uintptr(_p0), uintptr(timeout), uintptr(_p1))
+	ret = uint32(r0)
+	if ret == 0xffffffff {
+		err = errnoErr(e1)
 	}
 	return
 }

@@ -1,4 +1,4 @@
-// Command wsssim runs, traces, explains, fuzzes and draws Winsock call sequences against
+// Command wsssim runs, traces, replays, explains, fuzzes and draws Winsock call sequences against
 // wsssim's simulated Windows hosts (and, on Windows, the real Winsock).
 //
 // Usage:

@@ -16,7 +16,7 @@ func DialSecure(api socket.API, to sockaddr.Addr) (socket.Handle, error) {
 		return socket.INVALID_SOCKET, err
 	}
 	settings := policy.Settings{Protocol: policy.ProtocolDefault, Flags: policy.SettingsGuaranteeEncryption}.Encode()
-	if err := api.WSASetSocketSecurity(s, settings, uint32(len(settings)), nil); err != nil {
+	if err := api.WSASetSocketSecurity(s, settings, uint32(len(settings)), nil, nil); err != nil {
 		return socket.INVALID_SOCKET, err
 	}
 	b := to.Encode()

@@ -23,7 +23,7 @@ func TestDialSecure(t *testing.T) {
 
 	srv := server.App().Main() // the host's default application (SYSTEM), Winsock initialised
 	l, _ := srv.Socket(sim.AF_INET, sim.SOCK_STREAM, 0)
-	if err := srv.WSASetSocketSecurity(l, nil, 0, nil); err != nil {
+	if err := srv.WSASetSocketSecurity(l, nil, 0, nil, nil); err != nil {
 		t.Fatal(err)
 	}
 	if err := srv.BindAddr(l, sockaddr.Inet4(0, 0, 0, 0, 27015)); err != nil {
@@ -39,7 +39,7 @@ func TestDialSecure(t *testing.T) {
 		t.Fatal(err) // a *sim.RuleError: its Rule says which precondition failed
 	}
 	// Setting security again is a bug Windows reports as WSAEISCONN.
-	if err := api.WSASetSocketSecurity(s, nil, 0, nil); !errors.Is(err, wsserr.WSAEISCONN) {
+	if err := api.WSASetSocketSecurity(s, nil, 0, nil, nil); !errors.Is(err, wsserr.WSAEISCONN) {
 		t.Fatalf("got %v", err)
 	}
 	if _, err := srv.Accept(l, nil, nil); err != nil {

@@ -209,11 +209,32 @@ const nShards = 64
 // shard holds the reservations of the ports that hash to it: for each protocol:port key, its
 // slots in bind order (bind order decides delivery among equals, see Lookup). The map is
 // made on first use. The padding keeps two shards' locks off one cache line.
+//
+// The lock is a plain mutex: every critical section is a short walk of one port's slots,
+// and a read lock would cost two more atomic operations per bind or release without letting
+// readers overlap any longer than that.
 type shard struct {
-	mu sync.RWMutex
+	mu sync.Mutex
 	m  map[uint32][]slot
 	n  int // reservations in this shard; a per-shard count keeps Bind off a shared counter
-	_  [64 - 40]byte
+	// spare holds the arrays of ports whose last reservation went, for the next port that
+	// gets its first: a program that binds and closes (an ephemeral port each time) then
+	// allocates no slot array per bind.
+	spare [][]slot
+	_     [64 - 48]byte
+}
+
+// maxSpare bounds the arrays a shard keeps for reuse.
+const maxSpare = 4
+
+// newList returns an empty slot list for a port that has none, reusing a spare array.
+func (sh *shard) newList() []slot {
+	if n := len(sh.spare); n > 0 {
+		list := sh.spare[n-1]
+		sh.spare = sh.spare[:n-1]
+		return list
+	}
+	return nil
 }
 
 // Table is a host's port reservations. It is safe for concurrent use; the zero Table is not
@@ -314,6 +335,9 @@ func (t *Table) Bind(r Request) (*Entry, errors.Errno) {
 			return nil, code
 		}
 	}
+	if list == nil {
+		list = sh.newList()
+	}
 	sh.put(k, append(list, s))
 	sh.n++
 	return e, 0
@@ -341,7 +365,7 @@ func (t *Table) bindEphemeral(s *slot) (*Entry, errors.Errno) {
 		sh.mu.Lock()
 		if len(sh.m[k]) == 0 {
 			e.addr.Port = port
-			sh.put(k, []slot{*s})
+			sh.put(k, append(sh.newList(), *s))
 			sh.n++
 			sh.mu.Unlock()
 			if i > 0 {
@@ -376,11 +400,15 @@ func (t *Table) locked(e *Entry, f func(sh *shard, k uint32, list []slot, i int)
 	}
 }
 
-// remove drops list[i], keeping the others in bind order.
+// remove drops list[i], keeping the others in bind order. slices.Delete clears the slot it
+// vacates, so a spare array holds no entry.
 func (t *Table) remove(sh *shard, k uint32, list []slot, i int) {
 	list = slices.Delete(list, i, i+1)
 	if len(list) == 0 {
 		delete(sh.m, k)
+		if len(sh.spare) < maxSpare {
+			sh.spare = append(sh.spare, list)
+		}
 	} else {
 		sh.m[k] = list
 	}
@@ -420,8 +448,12 @@ func (t *Table) SetListening(e *Entry, listening bool) {
 }
 
 // AddConnection counts a connection accepted on e, which matters only under
-// Options.HoldExclusiveWhileConnected.
+// Options.HoldExclusiveWhileConnected: without that option nothing reads the count, so it is
+// not kept (and accepting a connection takes no lock here).
 func (t *Table) AddConnection(e *Entry) {
+	if t == nil || !t.hold {
+		return
+	}
 	t.locked(e, func(_ *shard, _ uint32, list []slot, i int) {
 		if s := &list[i]; s.flags&fZombie == 0 && s.conns < math.MaxInt32 {
 			s.conns++
@@ -430,8 +462,12 @@ func (t *Table) AddConnection(e *Entry) {
 }
 
 // DropConnection uncounts a connection accepted on e; when e was released and held for its
-// connections, the last drop frees the port. Extra drops are ignored.
+// connections, the last drop frees the port. Extra drops are ignored, and so is every drop
+// without Options.HoldExclusiveWhileConnected (see AddConnection).
 func (t *Table) DropConnection(e *Entry) {
+	if t == nil || !t.hold {
+		return
+	}
 	t.locked(e, func(sh *shard, k uint32, list []slot, i int) {
 		s := &list[i]
 		if s.conns == 0 {
@@ -464,8 +500,8 @@ func (t *Table) Lookup(proto Proto, dst sockaddr.Addr, listeningOnly bool) *Entr
 	ip := dst.IP.As16()
 	k := key(proto, dst.Port)
 	sh := t.shardOf(k)
-	sh.mu.RLock()
-	defer sh.mu.RUnlock()
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
 	var best [3]*Entry
 	var blocked [3]bool
 	list := sh.m[k]
@@ -525,9 +561,9 @@ func (t *Table) Len() int {
 	n := 0
 	for i := range t.shards {
 		sh := &t.shards[i]
-		sh.mu.RLock()
+		sh.mu.Lock()
 		n += sh.n
-		sh.mu.RUnlock()
+		sh.mu.Unlock()
 	}
 	return n
 }

@@ -22,7 +22,7 @@ func mustAddr(s string) sockaddr.Addr {
 }
 
 // checkInvariants walks the whole table: every slot sits under its own key and shard, no
-// list is empty, the count matches Len, and every entry is compatible with each entry bound
+// list is empty, spare arrays are empty and cleared, the count matches Len, and every entry is compatible with each entry bound
 // before it on the same port (conflict-freedom survives releases, since each was checked
 // against a superset of the entries now before it).
 func checkInvariants(t testing.TB, tab *Table) {
@@ -30,7 +30,12 @@ func checkInvariants(t testing.TB, tab *Table) {
 	n := 0
 	for i := range tab.shards {
 		sh := &tab.shards[i]
-		sh.mu.RLock()
+		sh.mu.Lock()
+		require.LessOrEqual(t, len(sh.spare), maxSpare)
+		for _, spare := range sh.spare {
+			require.Empty(t, spare, "a spare array is in use")
+			require.Zero(t, spare[:cap(spare)][0].e, "a spare array keeps a released entry alive")
+		}
 		for k, list := range sh.m {
 			require.NotEmpty(t, list, "empty list kept for key %#x", k)
 			require.Same(t, sh, tab.shardOf(k))
@@ -46,7 +51,7 @@ func checkInvariants(t testing.TB, tab *Table) {
 				}
 			}
 		}
-		sh.mu.RUnlock()
+		sh.mu.Unlock()
 	}
 	require.Equal(t, n, tab.Len())
 }
@@ -184,6 +189,26 @@ func TestEphemeralDeterministic(t *testing.T) {
 	require.Zero(t, code)
 	require.Equal(t, DefaultEphemeralFirst, e.Addr().Port)
 	require.Equal(t, 1, tab.Len())
+}
+
+// A program that binds and closes in a loop reuses the slot array of the port it released:
+// each bind allocates its Entry and nothing else, whether the port is given or ephemeral.
+func TestBindReleaseReusesArrays(t *testing.T) {
+	tab := NewTable(Options{EphemeralFirst: 50000, EphemeralLast: 50015})
+	for _, a := range []string{"127.0.0.1:0", "127.0.0.1:5000"} {
+		r := Request{Proto: UDP, Addr: mustAddr(a)}
+		for range 16 { // every shard the ports fall in makes its map and array once
+			e, _ := tab.Bind(r)
+			tab.Release(e)
+		}
+		allocs := testing.AllocsPerRun(100, func() {
+			e, code := tab.Bind(r)
+			require.Zero(t, code)
+			tab.Release(e)
+		})
+		require.Equal(t, 1.0, allocs, "bind %s", a)
+	}
+	checkInvariants(t, tab)
 }
 
 func TestEphemeralOddRanges(t *testing.T) {

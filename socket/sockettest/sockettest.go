@@ -296,14 +296,14 @@ var checks = []check{
 	}},
 	{name: "secure-before-bind", secure: true, run: func(c *checker) {
 		s := c.sock(socket.AF_INET, socket.SOCK_STREAM)
-		c.ok("WSASetSocketSecurity(NULL)", c.api.WSASetSocketSecurity(s, nil, 0, nil))
+		c.ok("WSASetSocketSecurity(NULL)", c.api.WSASetSocketSecurity(s, nil, 0, nil, nil))
 		if v := c.getInt(s, socket.SOL_SOCKET, socket.SO_EXCLUSIVEADDRUSE); v != 1 {
 			c.fatalf("SO_EXCLUSIVEADDRUSE after WSASetSocketSecurity reads %d, want 1", v)
 		}
-		c.want("WSASetSocketSecurity twice", c.api.WSASetSocketSecurity(s, nil, 0, nil), errors.WSAEINVAL)
+		c.want("WSASetSocketSecurity twice", c.api.WSASetSocketSecurity(s, nil, 0, nil, nil), errors.WSAEINVAL)
 		u := c.sock(socket.AF_INET, socket.SOCK_STREAM)
 		c.ok("bind", c.bind(u, loopback))
-		c.want("WSASetSocketSecurity after bind", c.api.WSASetSocketSecurity(u, nil, 0, nil), errors.WSAEINVAL)
+		c.want("WSASetSocketSecurity after bind", c.api.WSASetSocketSecurity(u, nil, 0, nil, nil), errors.WSAEINVAL)
 	}},
 	{name: "secure-connected", secure: true, run: func(c *checker) {
 		l, addr := c.listener()
@@ -312,12 +312,12 @@ var checks = []check{
 		a, err := c.api.Accept(l, nil, nil)
 		c.ok("accept", err)
 		c.open = append(c.open, a)
-		c.want("WSASetSocketSecurity on a connected socket", c.api.WSASetSocketSecurity(cl, nil, 0, nil), errors.WSAEISCONN)
+		c.want("WSASetSocketSecurity on a connected socket", c.api.WSASetSocketSecurity(cl, nil, 0, nil, nil), errors.WSAEISCONN)
 		u := c.sock(socket.AF_UNIX, socket.SOCK_STREAM)
-		c.want("WSASetSocketSecurity on AF_UNIX", c.api.WSASetSocketSecurity(u, nil, 0, nil), errors.WSAEINVAL)
+		c.want("WSASetSocketSecurity on AF_UNIX", c.api.WSASetSocketSecurity(u, nil, 0, nil, nil), errors.WSAEINVAL)
 		short := []byte{0, 0, 0, 0}
 		s := c.sock(socket.AF_INET, socket.SOCK_STREAM)
-		c.want("WSASetSocketSecurity with 4 bytes", c.api.WSASetSocketSecurity(s, short, 4, nil), errors.WSAEMSGSIZE)
+		c.want("WSASetSocketSecurity with 4 bytes", c.api.WSASetSocketSecurity(s, short, 4, nil, nil), errors.WSAEMSGSIZE)
 	}},
 }
 
