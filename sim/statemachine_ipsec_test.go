@@ -528,7 +528,7 @@ func (w *smWorld) doSetPeerTargetName(t *rapid.T, a *smApp, h sim.Handle, name s
 		}
 	}
 	_, n0 := w.tr.take()
-	err := a.th.WSASetSocketPeerTargetName(h, buf, uint32(len(buf)), nil)
+	err := a.th.WSASetSocketPeerTargetName(h, buf, uint32(len(buf)), nil, nil)
 	got := w.result(t, "WSASetSocketPeerTargetName", a, h, err, n0)
 	expect(t, "WSASetSocketPeerTargetName", m, got, want)
 	if got == "" {
@@ -595,7 +595,7 @@ func (w *smWorld) doQuery(t *rapid.T, a *smApp, x *smThread, h sim.Handle, peer 
 		}
 	}
 	_, n0 := w.tr.take()
-	err := x.th.WSAQuerySocketSecurity(h, tmpl, uint32(len(tmpl)), info, &infoLen, nil)
+	err := x.th.WSAQuerySocketSecurity(h, tmpl, uint32(len(tmpl)), info, &infoLen, nil, nil)
 	got := w.resultOn(t, "WSAQuerySocketSecurity", a, x.id, h, err, n0)
 	expect(t, "WSAQuerySocketSecurity", m, got, want)
 	if got == "QUERYSEC-INFO-SMALL" || got == "QUERYSEC-INFO-SMALL-NULL-TEMPLATE" {

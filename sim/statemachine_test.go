@@ -31,7 +31,7 @@ package sim_test
 //  7–10. IPsec: see statemachine_ipsec_test.go. The virtual clock (Network.Now) is the model's:
 //     blocking connects whose negotiation fails move it by 21 s, Settle to the last attempt due.
 //
-// The bugs this test found in the simulator have been fixed, except those it names: outcomes
+// The bugs this test found in the simulator have been fixed, except those it names: an outcome
 // sim.RulesFor does not list (smUnlisted), and two in UDP's IPsec state (smBugUDP* in
 // statemachine_ipsec_test.go), which the model follows until they are fixed.
 
@@ -315,7 +315,7 @@ type smWorld struct {
 	hosts    []*smHost
 	apps     []*smApp
 	seq      int          // bind order
-	attempts []*smAttempt // connection attempts not yet due, in order of creation
+	attempts []*smAttempt // connection attempts in flight, in order of creation
 	ovs      []*smOv
 
 	checks int // how many times the invariants were checked
@@ -1043,15 +1043,12 @@ func (w *smWorld) resultOn(t *rapid.T, fn string, a *smApp, thread int, h sim.Ha
 	return r.ID
 }
 
-// smUnlisted are outcomes the simulator returns that sim.RulesFor does not list (the outcome
-// table in sim/rules.go lacks them, and CloseHandle has no chain at all), reported to the lead
-// with the IPsec model. Property 3 holds for every other rule; an entry stops mattering once
-// RulesFor lists its rule.
+// smUnlisted are outcomes the simulator returns that sim.RulesFor does not list: CloseHandle has
+// no rule chain, so RulesFor("CloseHandle") is empty although the call fails with
+// CLOSEHANDLE-INVALID (reported with the IPsec model). Property 3 holds for every other rule; an
+// entry stops mattering once RulesFor lists its rule.
 var smUnlisted = map[string]bool{
-	"connect CONNECT-NEGOTIATION":                true,
-	"WSAConnect CONNECT-NEGOTIATION":             true,
-	"WSAGetOverlappedResult CONNECT-NEGOTIATION": true,
-	"CloseHandle CLOSEHANDLE-INVALID":            true,
+	"CloseHandle CLOSEHANDLE-INVALID": true,
 }
 
 // expect compares the rule the simulator gave with the model's prediction.
@@ -2246,8 +2243,10 @@ func (w *smWorld) close(m *smSock) {
 	m.sa.close()
 	w.dropUDP(m)
 	if at := m.attempt; at != nil {
-		// A pending ConnectEx's OVERLAPPED completes with WSA_OPERATION_ABORTED.
+		// A pending ConnectEx's OVERLAPPED completes with WSA_OPERATION_ABORTED, and the
+		// attempt no longer holds the clock: Settle does not wait for it.
 		m.attempt = nil
+		w.attempts = slices.DeleteFunc(w.attempts, func(x *smAttempt) bool { return x == at })
 		if at.ov != nil {
 			at.ov.pending, at.ov.done, at.ov.result = false, true, "CLOSE-ABORTS-PENDING"
 			smCount("~ pending ConnectEx aborted by closesocket")
@@ -2484,8 +2483,7 @@ func (w *smWorld) actStartupCleanup(t *rapid.T) {
 	}
 }
 
-// settle moves the clock to the last connection attempt due, as Network.Settle does: attempts
-// whose sockets closed still count.
+// settle moves the clock to the last connection attempt due, as Network.Settle does.
 func (w *smWorld) settle() {
 	if len(w.attempts) == 0 {
 		return
@@ -2794,7 +2792,7 @@ func TestStateMachineConcurrent(t *testing.T) {
 		bth := hb.App().Main()
 		s, err := bth.Socket(sim.AF_INET, srv.typ, 0)
 		if err == nil && srv.secured {
-			err = bth.WSASetSocketSecurity(s, nil, 0, nil)
+			err = bth.WSASetSocketSecurity(s, nil, 0, nil, nil)
 		}
 		if err == nil {
 			err = bth.BindAddr(s, sockaddr.Any(sockaddr.AF_INET, srv.port))
@@ -3027,7 +3025,7 @@ func TestStateMachineConcurrent(t *testing.T) {
 						PeerTokenAccessMask: uint32(rng.IntN(2)) * 8}.Encode()
 					var info [policy.SizeofQueryInfoIPsec2]byte
 					infoLen := uint32(len(info))
-					err := th.WSAQuerySocketSecurity(s.h, q, uint32(len(q)), info[:], &infoLen, nil)
+					err := th.WSAQuerySocketSecurity(s.h, q, uint32(len(q)), info[:], &infoLen, nil, nil)
 					check("WSAQuerySocketSecurity", err)
 					if err != nil {
 						break
