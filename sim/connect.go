@@ -378,8 +378,10 @@ func (s *Socket) handshake(dst sockaddr.Addr) (result *Rule, failure *ipsec.Fail
 		return ruleConnectRefused, nil, delay
 	}
 	// IPsec, when either end asks for it. Traffic that stays on one host is loopback, which
-	// IPsec never protects (ruling R17).
+	// IPsec never protects (ruling R17). A failed negotiation drops the SYN before it reaches a
+	// full host's TCP, so it comes first; the SAs are made only once the host has room.
 	var sc *secureConn
+	var secure func() *secureConn
 	if target != s.app.host {
 		init := sideOf(s, ports.TCP, dst.Port, roleName("client", s.app.host))
 		if n := s.namesOf(); n != nil && n.tcp != nil {
@@ -400,11 +402,16 @@ func (s *Socket) handshake(dst sockaddr.Addr) (result *Rule, failure *ipsec.Fail
 		}
 		failure = f
 		if init.wants || resp.wants {
-			sc = net.newSecureConn(init, s.app, l.app, o, f, src.String()+" → "+dst.String())
+			secure = func() *secureConn {
+				return net.newSecureConn(init, s.app, l.app, o, f, src.String()+" → "+dst.String())
+			}
 		}
 	}
 	if !target.reserveSocket() {
 		return ruleConnectRefused, nil, delay
+	}
+	if secure != nil {
+		sc = secure()
 	}
 	a := &acceptedSocket{
 		s: Socket{

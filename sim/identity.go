@@ -75,6 +75,10 @@ var ruleCloseHandleInvalid = rule("CLOSEHANDLE-INVALID", "CloseHandle", errors.E
 	"doc: CloseHandle — if the function fails, GetLastError gives the reason; an invalid handle gives ERROR_INVALID_HANDLE",
 	nil)
 
+// chainCloseHandle is empty: CloseHandle is kernel32's and needs no WSAStartup; its one failure
+// is the outcome CLOSEHANDLE-INVALID.
+var chainCloseHandle = chain("CloseHandle")
+
 // CloseHandle closes a token handle that WSAQuerySocketSecurity returned
 // (PeerApplicationAccessTokenHandle, PeerMachineAccessTokenHandle). Winsock need not be
 // initialised: it is a kernel32 function.
@@ -82,7 +86,7 @@ func (t *Thread) CloseHandle(h uint64) error {
 	c := t.begin("CloseHandle")
 	defer t.end(c)
 	c.h = Handle(h)
-	return t.run(c, nil, func(c *call) error {
+	return t.run(c, chainCloseHandle, func(c *call) error {
 		if !c.app.tokens.close(uint64(c.h)) {
 			return ruleCloseHandleInvalid.err
 		}

@@ -115,6 +115,7 @@ func init() {
 	connectResults := []*Rule{ruleConnectRefused, ruleConnectUnreachable, ruleConnectNoRoute, ruleConnectNegotiation,
 		ruleInjectedDrop, ruleInjectedUnreachable, ruleInjectedNegotiation}
 	outcomes("socket", ruleSocketLimit, ruleSocketNoBufs)
+	outcomes("CloseHandle", ruleCloseHandleInvalid)
 	outcomes("WSASocket", ruleSocketLimit, ruleSocketNoBufs)
 	outcomes("bind", implicitBind...)
 	outcomes("connect", append(append([]*Rule{ruleConnectWouldBlock, ruleCloseInterrupts}, connectResults...), implicitBind...)...)

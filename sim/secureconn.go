@@ -415,18 +415,28 @@ func (n *Network) storeUDPSecurity(k udpKey, u udpSecurity) {
 	k.s.udpSecured.Store(true)
 }
 
-// dropUDPSecurity forgets a closing socket's per-peer protection and stops its SAs' timers.
+// dropUDPSecurity forgets a closing socket's per-peer protection — its own entries and its
+// peers' entries for it, so that a later socket on the same port negotiates afresh — and stops
+// the SAs' timers.
 func (n *Network) dropUDPSecurity(s *Socket) {
 	if !s.udpSecured.Load() {
 		return
 	}
 	n.saMu.Lock()
-	var conns []*secureConn
+	gone := map[*secureConn]bool{}
 	for k, u := range n.udpSec {
 		if k.s == s {
-			conns = append(conns, u.conn)
+			gone[u.conn] = true
+		}
+	}
+	var conns []*secureConn
+	for k, u := range n.udpSec {
+		if gone[u.conn] {
 			delete(n.udpSec, k)
 		}
+	}
+	for c := range gone {
+		conns = append(conns, c)
 	}
 	n.saMu.Unlock()
 	for _, c := range conns {
@@ -439,7 +449,8 @@ func (n *Network) dropUDPSecurity(s *Socket) {
 // the negotiation's result for both sockets the first time.
 func (s *Socket) secureDatagram(c *call, r *Socket, src, dst sockaddr.Addr) bool {
 	n := s.app.host.net
-	if conn, ok := n.udpSecurityOf(s, dst); ok {
+	if conn, _ := n.udpSecurityOf(s, dst); conn != nil {
+		// Negotiated already, whichever end started it: a reply uses the same SA.
 		conn.use(int(c.outValue))
 		return true
 	}

@@ -72,23 +72,6 @@ const (
 	smIdleFailOver = time.Minute
 )
 
-// smBugUDPResponderRenegotiates makes the model follow a simulator bug reported with this test:
-// secureDatagram (sim/secureconn.go) takes the second result of udpSecurityOf, the initiator
-// flag, for "found", so a UDP socket answering the peer that negotiated with it ignores the SA
-// and negotiates again as the initiator, with its own settings (a datagram back can then be
-// dropped, or a new SA replace the first). Set it to false once the simulator is fixed: the
-// model then expects the answer to use the existing SA.
-const smBugUDPResponderRenegotiates = true
-
-// smBugUDPStaleSA makes the model follow another: when a UDP socket closes, the simulator drops
-// its own per-peer entries (dropUDPSecurity) but not its peers' entries for it, so a peer keeps
-// sending to the closed socket's address on the old SA, or in the clear after the old failure,
-// without negotiating — even with a new socket there that requires IPsec and does not allow
-// clear text, which then receives clear text and reports Flags 0 for it. Set it to false once
-// fixed: the model then has the peers forget a closing socket too, so that their next datagram
-// negotiates with whoever receives it.
-const smBugUDPStaleSA = true
-
 // smRuleChoices are the connection-security rules a host may have; most have none.
 var smRuleChoices = [][]sim.ConnectionRule{
 	nil, nil, nil, nil,
@@ -370,8 +353,7 @@ func (w *smWorld) storeUDP(k smUDPKey, u smUDPSec) {
 	w.udp[k] = u
 }
 
-// dropUDP forgets a closing socket's protection with its peers (and, unless
-// smBugUDPStaleSA, their protection with it).
+// dropUDP forgets a closing socket's protection with its peers, and their protection with it.
 func (w *smWorld) dropUDP(m *smSock) {
 	ended := map[*smSA]bool{}
 	for k, u := range w.udp {
@@ -380,9 +362,6 @@ func (w *smWorld) dropUDP(m *smSock) {
 			ended[u.sa] = true
 			delete(w.udp, k)
 		}
-	}
-	if smBugUDPStaleSA {
-		return
 	}
 	for k, u := range w.udp {
 		if ended[u.sa] {
@@ -395,14 +374,11 @@ func (w *smWorld) dropUDP(m *smSock) {
 // (nil: nobody), between two hosts. It returns who receives it and the start of the failure's
 // explanation, if one failed.
 func (w *smWorld) secureDatagram(m, r *smSock, src, dst sockaddr.Addr) (*smSock, string) {
-	if u, ok := w.udp[udpKey(m, dst)]; ok && (u.initiator || !smBugUDPResponderRenegotiates) {
-		u.sa.use(w.now)
-		if r != nil && u.sa.closed {
-			smCount("~ datagram on the SA of a closed receiver (smBugUDPStaleSA)")
-			if d := w.side(r, ports.UDP, dst.Port); d.wants && !d.allow {
-				smCount("~ datagram on the SA of a closed receiver to one that requires IPsec (smBugUDPStaleSA)")
-			}
+	if u, ok := w.udp[udpKey(m, dst)]; ok {
+		if !u.initiator {
+			smCount("~ datagram back to the initiator on its SA")
 		}
+		u.sa.use(w.now)
 		return r, ""
 	}
 	init := w.side(m, ports.UDP, dst.Port)
@@ -413,9 +389,6 @@ func (w *smWorld) secureDatagram(m, r *smSock, src, dst sockaddr.Addr) (*smSock,
 		return nil, ""
 	}
 	neg := w.negotiate(init, w.side(r, ports.UDP, dst.Port), "")
-	if u, ok := w.udp[udpKey(m, dst)]; ok && !u.initiator {
-		smCount("~ datagram back to the initiator negotiated again (smBugUDPResponderRenegotiates)")
-	}
 	if !neg.flows {
 		smCount("~ datagram dropped: negotiation failed")
 		return nil, neg.reason

@@ -31,9 +31,9 @@ package sim_test
 //  7–10. IPsec: see statemachine_ipsec_test.go. The virtual clock (Network.Now) is the model's:
 //     blocking connects whose negotiation fails move it by 21 s, Settle to the last attempt due.
 //
-// The bugs this test found in the simulator have been fixed, except those it names: an outcome
-// sim.RulesFor does not list (smUnlisted), and two in UDP's IPsec state (smBugUDP* in
-// statemachine_ipsec_test.go), which the model follows until they are fixed.
+// The bugs this test found in the simulator have been fixed (the IPsec model found four: a UDP
+// reply that negotiated again, a closed UDP socket's SAs that its peers kept, a CloseHandle
+// outcome sim.RulesFor did not list, and an SA left by a connection the host refused).
 
 import (
 	"bytes"
@@ -1029,7 +1029,7 @@ func (w *smWorld) resultOn(t *rapid.T, fn string, a *smApp, thread int, h sim.Ha
 		t.Fatalf("%s: error %v (%T) is not a *sim.RuleError", fn, err, err)
 	}
 	r := re.Rule
-	if !slices.Contains(sim.RulesFor(fn), r) && !smUnlisted[fn+" "+r.ID] {
+	if !slices.Contains(sim.RulesFor(fn), r) {
 		t.Fatalf("%s: rule %s (func %q) is not one sim.RulesFor(%q) lists", fn, r.ID, r.Func, fn)
 	}
 	var code errors.Errno
@@ -1043,13 +1043,6 @@ func (w *smWorld) resultOn(t *rapid.T, fn string, a *smApp, thread int, h sim.Ha
 	return r.ID
 }
 
-// smUnlisted are outcomes the simulator returns that sim.RulesFor does not list: CloseHandle has
-// no rule chain, so RulesFor("CloseHandle") is empty although the call fails with
-// CLOSEHANDLE-INVALID (reported with the IPsec model). Property 3 holds for every other rule; an
-// entry stops mattering once RulesFor lists its rule.
-var smUnlisted = map[string]bool{
-	"CloseHandle CLOSEHANDLE-INVALID": true,
-}
 
 // expect compares the rule the simulator gave with the model's prediction.
 func expect(t *rapid.T, fn string, m *smSock, got, want string) {
@@ -2852,7 +2845,7 @@ func TestStateMachineConcurrent(t *testing.T) {
 			fail("%s: %v is not a *sim.RuleError", fn, err)
 			return
 		}
-		if !slices.Contains(sim.RulesFor(fn), re.Rule) && !smUnlisted[fn+" "+re.Rule.ID] {
+		if !slices.Contains(sim.RulesFor(fn), re.Rule) {
 			fail("%s: rule %s not in RulesFor(%s)", fn, re.Rule.ID, fn)
 		}
 		if !stderrors.Is(err, re.Rule.Code) {
