@@ -1043,7 +1043,6 @@ func (w *smWorld) resultOn(t *rapid.T, fn string, a *smApp, thread int, h sim.Ha
 	return r.ID
 }
 
-
 // expect compares the rule the simulator gave with the model's prediction.
 func expect(t *rapid.T, fn string, m *smSock, got, want string) {
 	t.Helper()
