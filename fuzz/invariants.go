@@ -124,6 +124,8 @@ func (c *checker) Event(e sim.Event) {
 			}
 		}
 		return
+	case "WSARevertImpersonation":
+		return // a thread's call: it names no socket (its Handle is INVALID_SOCKET)
 	}
 	if e.NewHandle != 0 && e.NewHandle != sim.INVALID_SOCKET {
 		ns := &sockState{}
@@ -229,7 +231,7 @@ func rulesFor(fn string) []*sim.Rule {
 // call's handle (nil: nothing).
 func (c *checker) checkClosed(e sim.Event, s *sockState) {
 	switch e.Func {
-	case "socket", "WSASocket", "WSAStartup", "WSACleanup":
+	case "socket", "WSASocket", "WSAStartup", "WSACleanup", "WSARevertImpersonation":
 		return
 	}
 	if s == nil || !s.closed || c.inits[e.App] <= 0 {

@@ -178,3 +178,14 @@ func TestEditedProgramsRunTheirText(t *testing.T) {
 	assert.Equal(t, v1, v2)
 	assert.Equal(t, n1, n2)
 }
+
+// WSARevertImpersonation names no socket: its INVALID_SOCKET is no closed handle, even after a
+// WSACleanup has closed everything the application had (a fuzz finding).
+func TestCheckerIgnoresRevertImpersonation(t *testing.T) {
+	c := newTestChecker(t)
+	c.Event(sim.Event{App: "a/svc", Func: "WSARevertImpersonation", Handle: sim.INVALID_SOCKET})
+	c.Event(sim.Event{App: "a/svc", Func: "WSACleanup", Handle: sim.INVALID_SOCKET})
+	c.Event(sim.Event{App: "a/svc", Func: "WSAStartup", Handle: sim.INVALID_SOCKET})
+	c.Event(sim.Event{App: "a/svc", Func: "WSARevertImpersonation", Handle: sim.INVALID_SOCKET})
+	assert.Nil(t, c.violation)
+}
