@@ -165,6 +165,7 @@ func Run(s *Script, b Backend, opts Options) *Result {
 	}
 	defer w.Close()
 	r := &runner{world: w, envs: make([]*appEnv, len(prog.apps)), apis: make([]socket.API, len(prog.apps))}
+	r.x.world = w
 	res.Steps = make([]Step, 0, len(prog.ops))
 	for i := range prog.ops {
 		step := r.step(&prog.ops[i])
@@ -189,6 +190,7 @@ type runner struct {
 	envs  []*appEnv
 	apis  []socket.API
 	x     execCtx
+	apiOf int // 1 + the index of the application whose API x holds; 0 for none
 }
 
 // step runs one statement and judges its outcome.
@@ -199,22 +201,34 @@ func (r *runner) step(o *op) Step {
 		env = newAppEnv()
 		r.envs[o.appIdx] = env
 	}
+	// The context lives in the runner, on the heap: it is given only the pointers that change,
+	// since each one stored costs a write barrier while the garbage collector marks.
 	x := &r.x
-	x.env, x.world, x.api, x.scratch = env, r.world, nil, x.scratch[:0]
+	if x.env != env {
+		x.env = env
+	}
+	x.scratch = x.scratch[:0]
+	apiOf := 0 // a pseudo-statement acts on no application: its context has no API
 	if !o.spec.pseudo {
-		api := r.apis[o.appIdx]
-		if api == nil {
-			var err error
-			api, err = r.world.API(o.app)
-			if err != nil {
-				step.Err = err
-				step.Got = noCode
-				step.Failure = "cannot reach " + o.app + ": " + err.Error()
-				return step
+		apiOf = o.appIdx + 1
+	}
+	if r.apiOf != apiOf {
+		var api socket.API
+		if apiOf != 0 {
+			api = r.apis[o.appIdx]
+			if api == nil {
+				var err error
+				api, err = r.world.API(o.app)
+				if err != nil {
+					step.Err = err
+					step.Got = noCode
+					step.Failure = "cannot reach " + o.app + ": " + err.Error()
+					return step
+				}
+				r.apis[o.appIdx] = api
 			}
-			r.apis[o.appIdx] = api
 		}
-		x.api = api
+		x.api, r.apiOf = api, apiOf
 	}
 	out := o.run(x)
 	step.Err = out.err
