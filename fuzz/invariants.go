@@ -3,7 +3,6 @@ package fuzz
 import (
 	"fmt"
 	"net/netip"
-	"sync"
 
 	"github.com/wsssim/wsssim/scenario"
 	"github.com/wsssim/wsssim/sim"
@@ -214,17 +213,23 @@ func (c *checker) checkRule(e sim.Event) {
 	c.fail("rule-table", "%s failed under rule %s, which the table does not list for %s", e.Func, e.Rule.ID, e.Func)
 }
 
-// listed caches sim.RulesFor, which copies the rule table's list on every call (the table is
-// fixed once package sim is initialised): function name → []*sim.Rule.
-var listed sync.Map
+// listed caches sim.RulesFor, which copies the rule table's list on every call, for every
+// function of the scenario language. The rule table is fixed once package sim is initialised,
+// so the map is filled once and only read afterwards: concurrent checkers share it without a
+// lock, and a look-up is a plain map access rather than a sync.Map's.
+var listed = func() map[string][]*sim.Rule {
+	m := map[string][]*sim.Rule{}
+	for _, c := range scenario.Calls() {
+		m[c.Name] = sim.RulesFor(c.Name)
+	}
+	return m
+}()
 
 func rulesFor(fn string) []*sim.Rule {
-	if l, ok := listed.Load(fn); ok {
-		return l.([]*sim.Rule)
+	if l, ok := listed[fn]; ok {
+		return l
 	}
-	l := sim.RulesFor(fn)
-	listed.Store(fn, l)
-	return l
+	return sim.RulesFor(fn)
 }
 
 // checkClosed: once closed, a handle is not a socket. s is what the checker knows of the

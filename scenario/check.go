@@ -90,6 +90,7 @@ func newAnalyzer(s *Script, errs *errSink, keep bool) *analyzer {
 		bound: map[boundVar]int{},
 		keep:  keep, appIdx: map[string]int{}, apiIdx: map[threadRef]int{},
 	}
+	a.r.a = a
 	if keep {
 		a.out.ops = make([]op, 0, len(s.Stmts))
 	}
@@ -231,8 +232,11 @@ func (a *analyzer) who(st *Stmt) (string, bool) {
 // boundVar is a socket variable of one application.
 type boundVar struct{ app, name string }
 
+// bind records that app has bound the variable v. Only a name that a SOCKET argument can
+// name is recorded (an identifier that is no reserved word; a hand-built Script may hold
+// another), so that finding a name bound is enough to accept it as a socket (reader.socket).
 func (a *analyzer) bind(app, v string) {
-	if v == "" || app == "" {
+	if v == "" || app == "" || !isIdent(v) || reservedWord(v) {
 		return
 	}
 	if _, ok := a.bound[boundVar{app, v}]; !ok {
@@ -305,7 +309,7 @@ func (a *analyzer) stmt(st *Stmt) {
 		ok = false
 	}
 	r := &a.r
-	r.reset(a, st, app, spec)
+	r.reset(st, app, spec)
 	run := spec.compile(r)
 	r.finish()
 	checks, good := a.expectation(st, spec)

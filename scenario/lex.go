@@ -37,11 +37,21 @@ func isIdent(s string) bool {
 	return true
 }
 
+// lexStop marks the bytes that end a run of ordinary token bytes: the spaces, '#', '"' and '='
+// (which may begin "=>"). The scanner passes every other byte with one table look-up.
+var lexStop = func() (t [256]bool) {
+	for _, c := range " \t\r\v\f#\"=" {
+		t[c] = true
+	}
+	return t
+}()
+
 // lexLine splits one line into tokens, appended to toks (the parser hands back the previous
-// line's slice, so that lexing a file does not allocate per line). '#' outside double quotes ends
-// the line; "=>" splits from its neighbours even without spaces; a quoted string may only be a
-// whole VALUE. Errors are reported through errf and never stop the line from being tokenised.
-func lexLine(toks []token, line string, errf func(col int, msg string)) []token {
+// line's slice, so that lexing a file does not allocate per line), and returns where the line's
+// comment starts (len(line) without one). '#' outside double quotes ends the line; "=>" splits
+// from its neighbours even without spaces; a quoted string may only be a whole VALUE. Errors
+// are reported through errf and never stop the line from being tokenised.
+func lexLine(toks []token, line string, errf func(col int, msg string)) ([]token, int) {
 	toks = toks[:0]
 	i := 0
 	n := len(line)
@@ -52,7 +62,7 @@ func lexLine(toks []token, line string, errf func(col int, msg string)) []token 
 			continue
 		}
 		if c == '#' {
-			break
+			return toks, i
 		}
 		if c == '=' && i+1 < n && line[i+1] == '>' {
 			toks = append(toks, token{col: i + 1, raw: "=>", value: "=>"})
@@ -65,6 +75,10 @@ func lexLine(toks []token, line string, errf func(col int, msg string)) []token 
 	scan:
 		for i < n {
 			c := line[i]
+			if !lexStop[c] {
+				i++
+				continue
+			}
 			switch {
 			case isSpace(c):
 				break scan
@@ -107,10 +121,10 @@ func lexLine(toks []token, line string, errf func(col int, msg string)) []token 
 		}
 		toks = append(toks, makeToken(line[start:i], start+1, quoteAt-start, errf))
 		if comment {
-			break
+			return toks, i
 		}
 	}
-	return toks
+	return toks, n
 }
 
 // makeToken classifies a raw word. quoteOff is the offset of its first '"', or negative.

@@ -138,7 +138,7 @@ func (p *parser) takeArgs(start int) []Arg {
 
 // line parses one line, lexing it into buf; it returns the tokens for the next line to reuse.
 func (p *parser) line(lineNo int, line string, buf []token) []token {
-	toks := lexLine(buf, line, func(col int, msg string) { p.errs.at(p.pos(lineNo, col), "%s", msg) })
+	toks, comment := lexLine(buf, line, func(col int, msg string) { p.errs.at(p.pos(lineNo, col), "%s", msg) })
 	if len(toks) == 0 {
 		return toks
 	}
@@ -151,7 +151,7 @@ func (p *parser) line(lineNo int, line string, buf []token) []token {
 		}
 		return toks
 	}
-	p.stmt(lineNo, line, toks)
+	p.stmt(lineNo, strings.TrimSpace(line[:comment]), toks)
 	return toks
 }
 
@@ -214,9 +214,10 @@ func (p *parser) app(lineNo int, toks []token) {
 	p.s.Apps = append(p.s.Apps, a)
 }
 
-func (p *parser) stmt(lineNo int, line string, toks []token) {
+// stmt parses a statement line; text is the line without its comment and surrounding space.
+func (p *parser) stmt(lineNo int, text string, toks []token) {
 	st := p.newStmt()
-	st.Pos, st.Text = p.pos(lineNo, toks[0].col), stmtText(line)
+	st.Pos, st.Text = p.pos(lineNo, toks[0].col), text
 	i := 0
 	if t := toks[0]; !t.kv && len(t.value) > 1 && strings.HasSuffix(t.value, ":") && !strings.ContainsAny(t.value, "[]") {
 		who := strings.TrimSuffix(t.value, ":")
@@ -295,22 +296,6 @@ func (p *parser) stmt(lineNo int, line string, toks []token) {
 func (p *parser) broken(st *Stmt) {
 	st.broken = true
 	p.s.Stmts = append(p.s.Stmts, st)
-}
-
-// stmtText is the line without its comment and surrounding space.
-func stmtText(line string) string {
-	inQuote := false
-	for i := 0; i < len(line); i++ {
-		switch c := line[i]; {
-		case c == '\\' && inQuote:
-			i++
-		case c == '"':
-			inQuote = !inQuote
-		case c == '#' && !inQuote:
-			return strings.TrimSpace(line[:i])
-		}
-	}
-	return strings.TrimSpace(line)
 }
 
 func (p *parser) expectation(lineNo int, arrow token, rest []token) Expectation {

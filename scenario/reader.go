@@ -12,30 +12,43 @@ import (
 // mismatch at the argument's own column. The analyzer keeps one and resets it for each statement
 // (compile functions must not keep it past their return).
 type reader struct {
-	a      *analyzer
-	st     *Stmt
-	app    string
-	spec   *callSpec
-	pos    []*Arg
+	a    *analyzer
+	st   *Stmt
+	app  string
+	spec *callSpec
+	// pos and keys index st.Args: the positional arguments, and the KEY=VALUE ones (each key
+	// once; a call takes a handful). Indices rather than pointers, so that filling them in
+	// stores no pointer in the heap (see reset).
+	pos    []int
 	next   int
-	keys   []*Arg // the KEY=VALUE arguments, each key once; a call takes a handful
+	keys   []int
 	failed bool
 }
 
 // reset prepares the reader for a statement and sorts its arguments into positional ones and
 // keys, reporting keys the call does not take.
-func (r *reader) reset(a *analyzer, st *Stmt, app string, spec *callSpec) {
-	// Field by field: a struct assignment would copy the whole reader through the GC's write
-	// barriers.
-	r.a, r.st, r.app, r.spec = a, st, app, spec
-	r.pos, r.next, r.keys, r.failed = r.pos[:0], 0, r.keys[:0], false
+//
+// The reader lives in the analyzer, on the heap, so while the garbage collector marks, every
+// pointer stored in it goes through a write barrier; for a long file those barriers cost more
+// than the rest of the reset. So it stores only what changes: the analyzer is set once (see
+// newAnalyzer), the argument lists keep their arrays (reslicing from 0 writes only their
+// lengths) and the application, usually the same from line to line, is stored when it differs.
+func (r *reader) reset(st *Stmt, app string, spec *callSpec) {
+	r.st = st
+	r.spec = spec
+	if r.app != app {
+		r.app = app
+	}
+	r.pos = r.pos[:0]
+	r.keys = r.keys[:0]
+	r.next, r.failed = 0, false
 	for i := range st.Args {
 		arg := &st.Args[i]
 		if arg.Key == "" {
 			if arg.Quoted {
 				r.errAt(arg.Pos, `a quoted string can only be a KEY="value" value`)
 			}
-			r.pos = append(r.pos, arg)
+			r.pos = append(r.pos, i)
 			continue
 		}
 		switch {
@@ -52,7 +65,7 @@ func (r *reader) reset(a *analyzer, st *Stmt, app string, spec *callSpec) {
 		case r.key(arg.Key) != nil:
 			r.errAt(arg.Pos, "%s= is given twice", arg.Key)
 		default:
-			r.keys = append(r.keys, arg)
+			r.keys = append(r.keys, i)
 		}
 	}
 }
@@ -65,7 +78,7 @@ func (r *reader) errAt(p Pos, format string, args ...any) {
 // positional returns the next positional argument, or nil (reporting it when required).
 func (r *reader) positional(what string, required bool) *Arg {
 	if r.next < len(r.pos) {
-		a := r.pos[r.next]
+		a := &r.st.Args[r.pos[r.next]]
 		r.next++
 		return a
 	}
@@ -78,15 +91,15 @@ func (r *reader) positional(what string, required bool) *Arg {
 // finish reports positional arguments nobody read.
 func (r *reader) finish() {
 	if r.next < len(r.pos) {
-		a := r.pos[r.next]
+		a := &r.st.Args[r.pos[r.next]]
 		r.errAt(a.Pos, "%s: unexpected argument %q (%s)", r.spec.name, a.Value, r.spec.synopsis)
 	}
 }
 
 // key returns the KEY=VALUE argument with that key, or nil.
 func (r *reader) key(name string) *Arg {
-	for _, a := range r.keys {
-		if a.Key == name {
+	for _, i := range r.keys {
+		if a := &r.st.Args[i]; a.Key == name {
 			return a
 		}
 	}
@@ -141,6 +154,9 @@ var (
 func (r *reader) handleOf(a *Arg, v string, p Pos, kind handleKind) handleRef {
 	if v == kind.null || (kind.null == eventHandle.null && v == "NULL" && !a.Quoted) {
 		return handleRef{h: kind.nullVal}
+	}
+	if r.app != "" && !a.Quoted && r.a.isBound(r.app, v) {
+		return handleRef{name: v} // the usual case, answered by one look-up (see analyzer.bind)
 	}
 	if mag, neg, ok := parseNumber(v); ok {
 		n, ok := int64Bits(mag, neg)

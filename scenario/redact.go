@@ -26,7 +26,7 @@ func RedactPasswords(src string) string {
 	for len(src) > 0 {
 		line, rest, nl := strings.Cut(src, "\n")
 		src = rest
-		toks = lexLine(toks, line, func(int, string) {})
+		toks, _ = lexLine(toks, line, func(int, string) {})
 		done := 0
 		for _, t := range toks {
 			if !t.kv || t.key != passwordKey {

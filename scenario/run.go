@@ -225,6 +225,8 @@ func (r *runner) step(o *op) Step {
 		env = newAppEnv()
 		r.envs[o.appIdx] = env
 	}
+	// The context lives in the runner, on the heap: it is given only the pointers that change,
+	// since each one stored costs a write barrier while the garbage collector marks.
 	x := &r.x
 	x.env, x.world, x.api, x.scratch, x.ran = env, r.world, nil, x.scratch[:0], x.ran[:0]
 	if !o.spec.pseudo {

@@ -364,8 +364,8 @@ func compileIoctl(r *reader) action {
 	for _, k := range ioctlInputKeys[code] {
 		allowed[k] = true
 	}
-	for _, a := range r.keys {
-		if k := a.Key; !allowed[k] {
+	for _, i := range r.keys {
+		if a, k := &r.st.Args[i], r.st.Args[i].Key; !allowed[k] {
 			what := policy.IoctlCode(code).String()
 			if !known {
 				what = "a code wsssim does not model (" + what + ")"

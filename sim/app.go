@@ -17,12 +17,14 @@ type Handle uint64
 // INVALID_SOCKET is (SOCKET)(~0).
 const INVALID_SOCKET Handle = ^Handle(0)
 
-// String prints the handle in hexadecimal, as debuggers show SOCKET values.
+// String prints the handle in hexadecimal, as debuggers show SOCKET values. Traces and every
+// scenario step that returns a SOCKET print one, so it is built in one allocation.
 func (h Handle) String() string {
 	if h == INVALID_SOCKET {
 		return "INVALID_SOCKET"
 	}
-	return "0x" + strconv.FormatUint(uint64(h), 16)
+	var b [18]byte
+	return string(strconv.AppendUint(append(b[:0], "0x"...), uint64(h), 16))
 }
 
 // firstHandle is where an application's handles start: real processes have a few kernel
