@@ -217,6 +217,15 @@ type threadRunner interface {
 	RunOn(thread string, f func())
 }
 
+// runOnThread runs the statement on its thread of a world whose threads are real. It is a
+// function of its own so that the closure's captured result escapes to the heap only here, not
+// on every simulated step.
+func (r *runner) runOnThread(o *op, x *execCtx) outcome {
+	var out outcome
+	r.threads.RunOn(o.thread, func() { out = o.run(x) })
+	return out
+}
+
 // step runs one statement and judges its outcome.
 func (r *runner) step(o *op) Step {
 	step := Step{Stmt: o.st, App: o.app, Thread: o.thread}
@@ -246,7 +255,7 @@ func (r *runner) step(o *op) Step {
 	}
 	var out outcome
 	if r.threads != nil && !o.spec.pseudo {
-		r.threads.RunOn(o.thread, func() { out = o.run(x) })
+		out = r.runOnThread(o, x)
 	} else {
 		out = o.run(x)
 	}
