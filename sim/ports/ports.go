@@ -207,21 +207,19 @@ func conflict(x, y *slot) errors.Errno {
 const nShards = 64
 
 // shard holds the reservations of the ports that hash to it: for each protocol:port key, its
-// slots in bind order (bind order decides delivery among equals, see Lookup). The map is
-// made on first use. The padding keeps two shards' locks off one cache line.
+// slots in bind order (bind order decides delivery among equals, see Lookup). A shard is one
+// cache line, so that two shards' locks never share one.
 //
 // The lock is a plain mutex: every critical section is a short walk of one port's slots,
 // and a read lock would cost two more atomic operations per bind or release without letting
 // readers overlap any longer than that.
 type shard struct {
-	mu sync.Mutex
-	m  map[uint32][]slot
-	n  int // reservations in this shard; a per-shard count keeps Bind off a shared counter
+	mu    sync.Mutex
+	ports portIndex
 	// spare holds the arrays of ports whose last reservation went, for the next port that
 	// gets its first: a program that binds and closes (an ephemeral port each time) then
 	// allocates no slot array per bind.
 	spare [][]slot
-	_     [64 - 48]byte
 }
 
 // maxSpare bounds the arrays a shard keeps for reuse.
@@ -329,7 +327,7 @@ func (t *Table) Bind(r Request) (*Entry, errors.Errno) {
 	sh := t.shardOf(k)
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
-	list := sh.m[k]
+	list := sh.ports.get(k)
 	for i := range list {
 		if code := conflict(&list[i], &s); code != 0 {
 			return nil, code
@@ -338,16 +336,8 @@ func (t *Table) Bind(r Request) (*Entry, errors.Errno) {
 	if list == nil {
 		list = sh.newList()
 	}
-	sh.put(k, append(list, s))
-	sh.n++
+	sh.ports.set(k, append(list, s))
 	return e, 0
-}
-
-func (sh *shard) put(k uint32, list []slot) {
-	if sh.m == nil {
-		sh.m = make(map[uint32][]slot)
-	}
-	sh.m[k] = list
 }
 
 // bindEphemeral gives s the next free port. The counter is advanced atomically before the
@@ -363,10 +353,9 @@ func (t *Table) bindEphemeral(s *slot) (*Entry, errors.Errno) {
 		k := key(e.proto, port)
 		sh := t.shardOf(k)
 		sh.mu.Lock()
-		if len(sh.m[k]) == 0 {
+		if sh.ports.get(k) == nil {
 			e.addr.Port = port
-			sh.put(k, append(sh.newList(), *s))
-			sh.n++
+			sh.ports.set(k, append(sh.newList(), *s))
 			sh.mu.Unlock()
 			if i > 0 {
 				cur.Add(i)
@@ -391,7 +380,7 @@ func (t *Table) locked(e *Entry, f func(sh *shard, k uint32, list []slot, i int)
 	sh := t.shardOf(k)
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
-	list := sh.m[k]
+	list := sh.ports.get(k)
 	for i := range list {
 		if list[i].e == e {
 			f(sh, k, list, i)
@@ -405,14 +394,13 @@ func (t *Table) locked(e *Entry, f func(sh *shard, k uint32, list []slot, i int)
 func (t *Table) remove(sh *shard, k uint32, list []slot, i int) {
 	list = slices.Delete(list, i, i+1)
 	if len(list) == 0 {
-		delete(sh.m, k)
+		sh.ports.remove(k)
 		if len(sh.spare) < maxSpare {
 			sh.spare = append(sh.spare, list)
 		}
 	} else {
-		sh.m[k] = list
+		sh.ports.set(k, list)
 	}
-	sh.n--
 }
 
 // Release gives the reservation back, as closesocket does. It is idempotent and ignores nil
@@ -504,7 +492,7 @@ func (t *Table) Lookup(proto Proto, dst sockaddr.Addr, listeningOnly bool) *Entr
 	defer sh.mu.Unlock()
 	var best [3]*Entry
 	var blocked [3]bool
-	list := sh.m[k]
+	list := sh.ports.get(k)
 	for i := range list {
 		x := &list[i]
 		if x.flags&fZombie != 0 {
@@ -553,7 +541,8 @@ func covers(x *slot, v4 bool, ip [16]byte, scope uint32) (level, bool) {
 }
 
 // Len returns the number of reservations holding a port, counting exclusive listeners held
-// for their connections (Options.HoldExclusiveWhileConnected).
+// for their connections (Options.HoldExclusiveWhileConnected). It walks the whole table, for
+// tests and diagnostics.
 func (t *Table) Len() int {
 	if t == nil {
 		return 0
@@ -562,7 +551,7 @@ func (t *Table) Len() int {
 	for i := range t.shards {
 		sh := &t.shards[i]
 		sh.mu.Lock()
-		n += sh.n
+		sh.ports.all(func(_ uint32, list []slot) { n += len(list) })
 		sh.mu.Unlock()
 	}
 	return n

@@ -36,8 +36,9 @@ func checkInvariants(t testing.TB, tab *Table) {
 			require.Empty(t, spare, "a spare array is in use")
 			require.Zero(t, spare[:cap(spare)][0].e, "a spare array keeps a released entry alive")
 		}
-		for k, list := range sh.m {
+		sh.ports.all(func(k uint32, list []slot) {
 			require.NotEmpty(t, list, "empty list kept for key %#x", k)
+			require.Equal(t, list, sh.ports.get(k), "key %#x is not found where it is kept", k)
 			require.Same(t, sh, tab.shardOf(k))
 			for j := range list {
 				x := &list[j]
@@ -50,7 +51,7 @@ func checkInvariants(t testing.TB, tab *Table) {
 					}
 				}
 			}
-		}
+		})
 		sh.mu.Unlock()
 	}
 	require.Equal(t, n, tab.Len())
