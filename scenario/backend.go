@@ -260,8 +260,9 @@ func (b nativeBackend) Open(s *Script) (World, error) {
 }
 
 type nativeWorld struct {
-	api     *countingAPI
-	threads map[string]*osThread
+	api        *countingAPI
+	threads    map[string]*osThread
+	mainLocked bool // the goroutine running the script is locked to its OS thread
 }
 
 // API maps every WHO to the one real API (Open skipped scripts with several applications);
@@ -269,9 +270,22 @@ type nativeWorld struct {
 func (w *nativeWorld) API(string, string) (socket.API, error) { return w.api, nil }
 
 // RunOn runs f on the OS thread that stands for the scenario's thread, started on first use.
+//
+// The main thread's calls run on the goroutine running the script, locked to its OS thread for
+// the rest of its life (the OS thread ends with it): handing every call to another locked
+// goroutine costs two thread switches a call, and under Wine the Go runtime was seen to crash
+// in that hand-off (startlockedm) after a few thousand calls.
 func (w *nativeWorld) RunOn(thread string, f func()) {
 	if thread == mainThread {
 		thread = ""
+	}
+	if thread == "" {
+		if !w.mainLocked {
+			runtime.LockOSThread()
+			w.mainLocked = true
+		}
+		f()
+		return
 	}
 	t, ok := w.threads[thread]
 	if !ok {
