@@ -145,17 +145,7 @@ func (n *Network) runTimersUntil(target time.Duration) {
 
 // nextDue returns the time of the earliest live timer of that kind, if there is one.
 func (n *Network) nextDue(kind timerKind) (time.Duration, bool) {
-	c := &n.clock
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	var earliest time.Duration
-	found := false
-	for _, tm := range c.timers {
-		if !tm.stopped.Load() && tm.kind == kind && (!found || tm.at < earliest) {
-			earliest, found = tm.at, true
-		}
-	}
-	return earliest, found
+	return n.due(kind, func(a, b time.Duration) bool { return a < b })
 }
 
 // msDuration is a wait's time-out in milliseconds as a duration.
@@ -163,15 +153,20 @@ func msDuration(ms uint32) time.Duration { return time.Duration(ms) * time.Milli
 
 // lastDue returns the time of the latest live timer of that kind, if there is one.
 func (n *Network) lastDue(kind timerKind) (time.Duration, bool) {
+	return n.due(kind, func(a, b time.Duration) bool { return a > b })
+}
+
+// due returns the time of the live timer of that kind that comes first by better.
+func (n *Network) due(kind timerKind, better func(a, b time.Duration) bool) (time.Duration, bool) {
 	c := &n.clock
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	var latest time.Duration
+	var best time.Duration
 	found := false
 	for _, tm := range c.timers {
-		if !tm.stopped.Load() && tm.kind == kind && (!found || tm.at > latest) {
-			latest, found = tm.at, true
+		if !tm.stopped.Load() && tm.kind == kind && (!found || better(tm.at, best)) {
+			best, found = tm.at, true
 		}
 	}
-	return latest, found
+	return best, found
 }
