@@ -237,9 +237,21 @@ func (r *runner) step(o *op) Step {
 	// The context lives in the runner, on the heap: it is given only the pointers that change,
 	// since each one stored costs a write barrier while the garbage collector marks.
 	x := &r.x
-	x.env, x.world, x.api, x.scratch, x.ran = env, r.world, nil, x.scratch[:0], x.ran[:0]
+	if x.env != env {
+		x.env = env
+	}
+	if x.world != r.world {
+		x.world = r.world
+	}
+	if len(x.scratch) != 0 {
+		x.scratch = x.scratch[:0]
+	}
+	if len(x.ran) != 0 {
+		x.ran = x.ran[:0]
+	}
+	var api socket.API // a pseudo-statement acts on no application: its context has no API
 	if !o.spec.pseudo {
-		api := r.apis[o.apiIdx]
+		api = r.apis[o.apiIdx]
 		if api == nil {
 			var err error
 			api, err = r.world.API(o.app, o.thread)
@@ -251,6 +263,8 @@ func (r *runner) step(o *op) Step {
 			}
 			r.apis[o.apiIdx] = api
 		}
+	}
+	if x.api != api {
 		x.api = api
 	}
 	var out outcome
