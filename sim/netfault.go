@@ -92,6 +92,7 @@ func (d *Disturbance) Remove() {
 	for i, x := range n.links {
 		if x == d {
 			n.links = append(n.links[:i:i], n.links[i+1:]...)
+			n.linkCount.Store(int32(len(n.links)))
 			return
 		}
 	}
@@ -136,6 +137,7 @@ func (n *Network) DisturbLink(f LinkFault) (*Disturbance, error) {
 	}
 	n.linkMu.Lock()
 	n.links = append(n.links, d)
+	n.linkCount.Store(int32(len(n.links)))
 	n.linkMu.Unlock()
 	return d, nil
 }
@@ -143,7 +145,7 @@ func (n *Network) DisturbLink(f LinkFault) (*Disturbance, error) {
 // linkFault returns the first installed fault of one of the kinds on the traffic from one host
 // to another, and counts it as fired; nil when the traffic flows normally.
 func (n *Network) linkFault(from, to *Host, kinds ...LinkFaultKind) *Disturbance {
-	if from == to {
+	if from == to || n.linkCount.Load() == 0 {
 		return nil
 	}
 	n.linkMu.Lock()

@@ -24,8 +24,9 @@ type Network struct {
 
 	clock clock
 
-	linkMu sync.Mutex
-	links  []*Disturbance // network faults between hosts (netfault.go)
+	linkMu    sync.Mutex
+	links     []*Disturbance // network faults between hosts (netfault.go)
+	linkCount atomic.Int32   // len(links), read without linkMu so that calls skip the lock when there are none
 
 	// IPsec main-mode SAs by host pair, and the counter SA ids come from.
 	saMu   sync.Mutex
