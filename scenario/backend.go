@@ -340,12 +340,15 @@ func (w *nativeWorld) Close() {
 }
 
 // countingAPI passes calls through while recording what Close must undo: the initialisation
-// count and the sockets still open.
+// count and the sockets still open. It also keeps the events the script closed: a script that
+// goes on using one (to see WSA_INVALID_HANDLE) reaches Windows with socket.NeverIssuedHandle
+// instead, since the closed value may by then name a handle the Go runtime opened.
 type countingAPI struct {
 	socket.API
-	inits int
-	open  map[socket.Handle]bool
-	order []socket.Handle
+	inits        int
+	open         map[socket.Handle]bool
+	order        []socket.Handle
+	closedEvents map[socket.EventHandle]bool
 }
 
 func (c *countingAPI) handles() []socket.Handle {
@@ -411,4 +414,53 @@ func (c *countingAPI) Closesocket(s socket.Handle) error {
 		delete(c.open, s)
 	}
 	return err
+}
+
+// live is ev, or socket.NeverIssuedHandle when the script closed ev.
+func (c *countingAPI) live(ev socket.EventHandle) socket.EventHandle {
+	if c.closedEvents[ev] {
+		return socket.NeverIssuedHandle
+	}
+	return ev
+}
+
+// WSACreateEvent takes a reissued value off the closed list: it is the script's again.
+func (c *countingAPI) WSACreateEvent() (socket.EventHandle, error) {
+	ev, err := c.API.WSACreateEvent()
+	if err == nil {
+		delete(c.closedEvents, ev)
+	}
+	return ev, err
+}
+
+// WSASetEvent never reaches a handle the script closed.
+func (c *countingAPI) WSASetEvent(ev socket.EventHandle) error { return c.API.WSASetEvent(c.live(ev)) }
+
+// WSAResetEvent never reaches a handle the script closed.
+func (c *countingAPI) WSAResetEvent(ev socket.EventHandle) error {
+	return c.API.WSAResetEvent(c.live(ev))
+}
+
+// WSACloseEvent records the closed event, and never closes a handle twice.
+func (c *countingAPI) WSACloseEvent(ev socket.EventHandle) error {
+	live := c.live(ev)
+	err := c.API.WSACloseEvent(live)
+	if err == nil && live == ev && ev != socket.WSA_INVALID_EVENT {
+		if c.closedEvents == nil {
+			c.closedEvents = map[socket.EventHandle]bool{}
+		}
+		c.closedEvents[ev] = true
+	}
+	return err
+}
+
+// WSAWaitForMultipleEvents never waits on a handle the script closed.
+func (c *countingAPI) WSAWaitForMultipleEvents(events []socket.EventHandle, all bool, ms uint32, alertable bool) (uint32, error) {
+	if len(c.closedEvents) > 0 {
+		events = slices.Clone(events)
+		for i, ev := range events {
+			events[i] = c.live(ev)
+		}
+	}
+	return c.API.WSAWaitForMultipleEvents(events, all, ms, alertable)
 }

@@ -97,3 +97,60 @@ func TestBackendOpenFailure(t *testing.T) {
 func TestSkipErrorMessage(t *testing.T) {
 	assert.Equal(t, "skipped: why", (&SkipError{Reason: "why"}).Error())
 }
+
+// eventRecorder is a socket.API that notes every event handle the calls on events receive.
+type eventRecorder struct {
+	socket.API
+	seen []socket.EventHandle
+}
+
+func (r *eventRecorder) WSASetEvent(ev socket.EventHandle) error {
+	r.seen = append(r.seen, ev)
+	return r.API.WSASetEvent(ev)
+}
+
+func (r *eventRecorder) WSAResetEvent(ev socket.EventHandle) error {
+	r.seen = append(r.seen, ev)
+	return r.API.WSAResetEvent(ev)
+}
+
+func (r *eventRecorder) WSACloseEvent(ev socket.EventHandle) error {
+	r.seen = append(r.seen, ev)
+	return r.API.WSACloseEvent(ev)
+}
+
+func (r *eventRecorder) WSAWaitForMultipleEvents(evs []socket.EventHandle, all bool, ms uint32, alertable bool) (uint32, error) {
+	r.seen = append(r.seen, evs...)
+	return r.API.WSAWaitForMultipleEvents(evs, all, ms, alertable)
+}
+
+// On a real Winsock a closed event's value can be reissued to a handle the Go runtime opens,
+// so the native back end must never hand it to Windows again: the script's calls on a closed
+// event reach the API as socket.NeverIssuedHandle, and still get WSA_INVALID_HANDLE.
+func TestNativeBackendNeverReusesClosedEvents(t *testing.T) {
+	api, _ := socket.SimulatedHost("n")
+	rec := &eventRecorder{API: api}
+	s := mustParse(t, "closed-events.wss", `
+e = WSACreateEvent
+f = WSACreateEvent
+WSACloseEvent e
+WSASetEvent e                               => WSA_INVALID_HANDLE
+WSAResetEvent e                             => WSA_INVALID_HANDLE
+WSACloseEvent e                             => WSA_INVALID_HANDLE
+WSAWaitForMultipleEvents f,e timeout=0      => WSA_INVALID_HANDLE
+WSASetEvent f
+WSAWaitForMultipleEvents f timeout=0        => ok result=WSA_WAIT_EVENT_0
+WSACloseEvent f
+`)
+	r := Run(s, NativeBackend(rec), Options{})
+	require.NoError(t, r.Err)
+	assert.Empty(t, failureMessages(r))
+
+	require.Len(t, rec.seen, 9)
+	e, f := rec.seen[0], rec.seen[4]
+	stale := socket.EventHandle(socket.NeverIssuedHandle)
+	assert.NotEqual(t, e, f)
+	assert.NotEqual(t, stale, e)
+	assert.Equal(t, []socket.EventHandle{e, stale, stale, stale, f, stale, f, f, f}, rec.seen,
+		"after WSACloseEvent e, every call naming e reaches the API as NeverIssuedHandle")
+}

@@ -98,6 +98,15 @@ type EventHandle = sim.EventHandle
 // WSA_INVALID_EVENT is ((WSAEVENT)NULL).
 const WSA_INVALID_EVENT = sim.WSA_INVALID_EVENT
 
+// NeverIssuedHandle is a handle value no Windows process is ever given: a process's handle
+// table holds at most 2^24 entries, four apart, so every real handle is below 0x4000000.
+//
+// Conformance checks and the native scenario back end pass it where a program passes a handle
+// it has closed. Windows gives a closed handle's value to the next handle any thread of the
+// process opens — the Go runtime opens events and timers at moments no test controls — so a
+// call on the stale value could act on someone else's handle (set it, wait on it, close it).
+const NeverIssuedHandle = 0x7ffffff0
+
 // CompletionRoutine is an LPWSAOVERLAPPED_COMPLETION_ROUTINE: errCode is the operation's
 // result (0 or a Winsock code), bytes its cbTransferred, ov the OVERLAPPED the call was given,
 // and flags is 0. It runs inside an alertable wait (SleepEx, WSAWaitForMultipleEvents) of the

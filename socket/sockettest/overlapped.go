@@ -32,9 +32,13 @@ func init() {
 			_, err = c.api.WSAWaitForMultipleEvents(nil, false, 0, false)
 			c.expect("WSAWaitForMultipleEvents with no events", err, errors.WSA_INVALID_PARAMETER)
 			c.ok("WSACloseEvent", c.api.WSACloseEvent(other))
-			c.expect("WSASetEvent on a closed event", c.api.WSASetEvent(other), errors.WSA_INVALID_HANDLE)
-			_, err = c.api.WSAWaitForMultipleEvents([]socket.EventHandle{ev, other}, false, 0, false)
-			c.expect("WSAWaitForMultipleEvents with a closed event", err, errors.WSA_INVALID_HANDLE)
+			// A closed handle's value may already belong to a handle another thread opened, so
+			// the calls that stand for "an event no longer open" use a value never issued.
+			stale := socket.EventHandle(socket.NeverIssuedHandle)
+			c.expect("WSASetEvent on an event that is not open", c.api.WSASetEvent(stale), errors.WSA_INVALID_HANDLE)
+			c.expect("WSACloseEvent on an event that is not open", c.api.WSACloseEvent(stale), errors.WSA_INVALID_HANDLE)
+			_, err = c.api.WSAWaitForMultipleEvents([]socket.EventHandle{ev, stale}, false, 0, false)
+			c.expect("WSAWaitForMultipleEvents with an event that is not open", err, errors.WSA_INVALID_HANDLE)
 			c.expect("WSACloseEvent(WSA_INVALID_EVENT)", c.api.WSACloseEvent(socket.WSA_INVALID_EVENT), errors.WSA_INVALID_HANDLE)
 			c.ok("WSACloseEvent", c.api.WSACloseEvent(ev))
 		}},
