@@ -64,6 +64,10 @@ type Script struct {
 	Hosts []HostDecl
 	Apps  []AppDecl
 	Stmts []*Stmt
+
+	// prog is the program Parse compiled, which Run uses while the script still matches it
+	// (see fingerprint.go).
+	prog *compiled
 }
 
 // HostDecl is a "host NAME ADDR... [KEY=VALUE...]" line: a simulated machine and its

@@ -34,7 +34,16 @@ type compiled struct {
 	ops     []op
 	apps    []string
 	threads []threadRef
+
+	// Set when Parse compiled the program: the script's fingerprint then, and the file's name
+	// and text, kept so that no string the fingerprint counts by address can be freed.
+	fingerprint fingerprint
+	pinned      *parsedText
 }
+
+// parsedText is what Parse read. It sits behind a pointer so that fmt, which prints a Script's
+// unexported fields, shows its address and never the text (which may hold a password).
+type parsedText struct{ name, text string }
 
 // threadRef is a thread of an application, as statements name it.
 type threadRef struct{ app, thread string }

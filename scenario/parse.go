@@ -76,6 +76,7 @@ func Parse(filename string, src []byte) (*Script, error) {
 	p := &parser{errs: errSink{file: filename}, s: &Script{Name: filename}}
 	// One copy of the file: lines, words and Stmt.Text are slices of it.
 	text := string(bytes.TrimPrefix(src, []byte("\xef\xbb\xbf"))) // a UTF-8 byte order mark, as Windows editors write
+	whole := text
 	p.s.Stmts = make([]*Stmt, 0, strings.Count(text, "\n")+1)
 	var words [32]token // a line's tokens, reused from line to line (and kept off the heap)
 	toks := words[:0]
@@ -89,10 +90,14 @@ func Parse(filename string, src []byte) (*Script, error) {
 	if len(p.s.Stmts) == 0 {
 		p.s.Stmts = nil // a file without statements has none, not an empty list
 	}
-	newAnalyzer(p.s, &p.errs, false).run() // Run compiles the statements again, as it does a hand-built Script
+	a := newAnalyzer(p.s, &p.errs, true)
+	a.run()
 	if l := p.errs.result(); l != nil {
 		return p.s, l
 	}
+	prog := &a.out
+	prog.fingerprint, prog.pinned = fingerprintOf(p.s), &parsedText{filename, whole}
+	p.s.prog = prog
 	return p.s, nil
 }
 

@@ -163,10 +163,13 @@ func Run(s *Script, b Backend, opts Options) *Result {
 		res.Err = stderrors.New("scenario: no script")
 		return res
 	}
-	prog, err := compile(s)
-	if err != nil {
-		res.Err = err
-		return res
+	prog := s.prog
+	if prog == nil || fingerprintOf(s) != prog.fingerprint {
+		var err error
+		if prog, err = compile(s); err != nil {
+			res.Err = err
+			return res
+		}
 	}
 	w, err := b.Open(s)
 	if err != nil {
