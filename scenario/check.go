@@ -56,15 +56,10 @@ type outcome struct {
 	err       error
 	handle    socket.Handle
 	hasHandle bool
-	values    map[string]string
+	values    Values
 }
 
-func (o *outcome) set(k, v string) {
-	if o.values == nil {
-		o.values = map[string]string{}
-	}
-	o.values[k] = v
-}
+func (o *outcome) set(k, v string) { o.values.set(k, v) }
 
 // check is a compiled "KEY=VALUE" after "=> ok".
 type check struct {

@@ -4,7 +4,6 @@ import (
 	stderrors "errors"
 	"fmt"
 	"io"
-	"sort"
 	"strings"
 
 	"github.com/wsssim/wsssim/errors"
@@ -77,7 +76,7 @@ type Step struct {
 	Rule *sim.Rule
 	// Values are the values the call returned ("value", "len", "addr", "peer", "bytes",
 	// "version", and "handle" for calls that return a SOCKET).
-	Values map[string]string
+	Values Values
 	// Failure is "" when the expectation held, else e.g. "got WSAEINVAL, want ok".
 	Failure string
 }
@@ -95,7 +94,7 @@ func (s Step) Message() string {
 		b.WriteString(" [rule ")
 		b.WriteString(s.Rule.ID)
 		b.WriteString(": ")
-		if r := s.Values["reason"]; r != "" {
+		if r, _ := s.Values.Get("reason"); r != "" {
 			// The model's own words for this call say more than the rule's general condition.
 			b.WriteString(r)
 		} else {
@@ -127,20 +126,15 @@ func (s Step) traceLine() string {
 		b.WriteString(s.Rule.ID)
 		b.WriteString("]")
 	}
-	keys := make([]string, 0, len(s.Values))
-	for k := range s.Values {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		name := k
-		if k == "handle" && s.Stmt.Var != "" {
+	for _, v := range s.Values.sorted() {
+		name := v.Key
+		if v.Key == "handle" && s.Stmt.Var != "" {
 			name = s.Stmt.Var
 		}
 		b.WriteString(" ")
 		b.WriteString(name)
 		b.WriteString("=")
-		b.WriteString(s.Values[k])
+		b.WriteString(v.Value)
 	}
 	if s.Failure != "" {
 		b.WriteString(" FAIL: ")
@@ -313,12 +307,7 @@ func classify(err error) (errors.Errno, *sim.Rule) {
 	return got, nil
 }
 
-func (s *Step) set(k, v string) {
-	if s.Values == nil {
-		s.Values = map[string]string{}
-	}
-	s.Values[k] = v
-}
+func (s *Step) set(k, v string) { s.Values.set(k, v) }
 
 // judge compares the outcome with the expectation: "" when it held.
 func judge(o *op, s Step) string {
@@ -331,7 +320,7 @@ func judge(o *op, s Step) string {
 	}
 	var bad []string
 	for _, c := range o.checks {
-		got, ok := s.Values[c.vc.Key]
+		got, ok := s.Values.Get(c.vc.Key)
 		switch {
 		case !ok:
 			bad = append(bad, "got no "+c.vc.Key+", want "+c.vc.Key+"="+c.vc.Value)

@@ -62,7 +62,7 @@ func TestIssueExamplePasses(t *testing.T) {
 	}
 	assert.Equal(t, errors.WSAEISCONN, byLine[13].Got)
 	assert.Equal(t, "SETSEC-ISCONN", byLine[13].Rule.ID)
-	assert.Equal(t, "1", byLine[15].Values["value"])
+	assert.Equal(t, "1", byLine[15].Values.Map()["value"])
 	assert.Equal(t, "server/admin", byLine[18].App)
 	assert.Equal(t, "BIND-ACCESS", byLine[18].Rule.ID)
 	assert.Equal(t, "SEC-FAMILY-TYPE", byLine[21].Rule.ID)
@@ -131,12 +131,12 @@ WSAStartup 3.0 => ok version=2.2
 	require.NoError(t, r.Err)
 	assert.Empty(t, failureMessages(r))
 	last := r.Steps[len(r.Steps)-1]
-	assert.Equal(t, map[string]string{"version": "2.2"}, last.Values)
+	assert.Equal(t, Values{{"version", "2.2"}}, last.Values)
 	acc := r.Steps[7]
 	assert.Equal(t, "accept", acc.Stmt.Call)
-	assert.Equal(t, "28", acc.Values["len"])
-	assert.Equal(t, "[::ffff:127.0.0.1]:49152", acc.Values["peer"])
-	assert.NotEmpty(t, acc.Values["handle"])
+	assert.Equal(t, "28", acc.Values.Map()["len"])
+	assert.Equal(t, "[::ffff:127.0.0.1]:49152", acc.Values.Map()["peer"])
+	assert.NotEmpty(t, acc.Values.Map()["handle"])
 }
 
 func TestResultForms(t *testing.T) {
@@ -265,8 +265,8 @@ h: closesocket s
 	require.NoError(t, r.Err)
 	assert.Empty(t, failureMessages(r))
 	// Handles are never reused: the rebound s is a new handle.
-	assert.Equal(t, "0x100", r.Steps[0].Values["handle"])
-	assert.Equal(t, "0x104", r.Steps[7].Values["handle"])
+	assert.Equal(t, "0x100", r.Steps[0].Values.Map()["handle"])
+	assert.Equal(t, "0x104", r.Steps[7].Values.Map()["handle"])
 }
 
 // h/x's o and c's own OVERLAPPED are unused (success, 0 bytes) while h's o is still pending.

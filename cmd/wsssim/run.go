@@ -491,7 +491,7 @@ func writeJSONFile(enc *json.Encoder, r fileResult, allSteps bool) {
 // writeJSONStep writes one step line.
 func writeJSONStep(enc *json.Encoder, r fileResult, s scenario.Step) {
 	js := jsonStep{Type: "step", File: r.path, Line: s.Stmt.Pos.Line, App: s.App, Call: s.Stmt.Call,
-		Got: codeText(s), Values: s.Values, Failure: s.Failure}
+		Got: codeText(s), Values: s.Values.Map(), Failure: s.Failure}
 	if s.Rule != nil {
 		js.Rule = s.Rule.ID
 	}
