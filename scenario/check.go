@@ -85,6 +85,8 @@ type analyzer struct {
 	out    compiled
 	appIdx map[string]int    // index in out.apps
 	apiIdx map[threadRef]int // index in out.threads
+	// lastApp and lastThread are the indexes appIndex and threadIndex gave last.
+	lastApp, lastThread int
 }
 
 func newAnalyzer(s *Script, errs *errSink, keep bool) *analyzer {
@@ -328,24 +330,32 @@ func (a *analyzer) stmt(st *Stmt) {
 
 // appIndex numbers the applications in the order statements first name them.
 func (a *analyzer) appIndex(app string) int {
+	if n := len(a.out.apps); n > 0 && a.out.apps[a.lastApp] == app {
+		return a.lastApp // runs of lines by one application skip the map
+	}
 	i, ok := a.appIdx[app]
 	if !ok {
 		i = len(a.out.apps)
 		a.appIdx[app] = i
 		a.out.apps = append(a.out.apps, app)
 	}
+	a.lastApp = i
 	return i
 }
 
 // threadIndex numbers the (application, thread) pairs in the order statements first name them.
 func (a *analyzer) threadIndex(app, thread string) int {
 	k := threadRef{app, thread}
+	if n := len(a.out.threads); n > 0 && a.out.threads[a.lastThread] == k {
+		return a.lastThread
+	}
 	i, ok := a.apiIdx[k]
 	if !ok {
 		i = len(a.out.threads)
 		a.apiIdx[k] = i
 		a.out.threads = append(a.out.threads, k)
 	}
+	a.lastThread = i
 	return i
 }
 
