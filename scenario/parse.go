@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"unsafe"
 
 	"github.com/wsssim/wsssim/errors"
 )
@@ -113,11 +114,17 @@ type parser struct {
 
 func (p *parser) pos(line, col int) Pos { return Pos{File: p.errs.file, Line: line, Col: col} }
 
+// stmtBlock is the most statements a block holds: as many as fit in 32 KiB, the allocator's
+// largest size class. A larger block is a large object, rounded up to whole pages (128
+// statements took 40 KiB) and allocated on the slow path.
+const stmtBlock = (32 << 10) / int(unsafe.Sizeof(Stmt{}))
+
 // newStmt returns a zero statement from the current block. Blocks grow with the file (as many
-// statements as it has so far, from 16 to 128), so a short file does not pay for a long one's.
+// statements as it has so far, from 16 to stmtBlock), so a short file does not pay for a long
+// one's.
 func (p *parser) newStmt() *Stmt {
 	if len(p.stmts) == 0 {
-		p.stmts = make([]Stmt, min(max(len(p.s.Stmts), 16), 128))
+		p.stmts = make([]Stmt, min(max(len(p.s.Stmts), 16), stmtBlock))
 	}
 	st := &p.stmts[0]
 	p.stmts = p.stmts[1:]
