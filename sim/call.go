@@ -53,7 +53,7 @@ func (c *call) lookup(h Handle) { c.lookupFrom(h, c.reach(h)) }
 // reach returns the socket handle h names as the call reaches it (nil: none). A test's hook
 // runs here, so that another thread can act at exactly this point.
 func (c *call) reach(h Handle) *Socket {
-	s := c.app.handles.get(h)
+	s := c.socketOf(h)
 	if s != nil {
 		if hook := c.app.host.net.lookupHook.Load(); hook != nil {
 			(*hook)(c.fn, h)

@@ -17,6 +17,7 @@ func TestHandleTableModel(t *testing.T) {
 	rapid.Check(t, func(rt *rapid.T) {
 		a := &App{}
 		threads := []*Thread{{app: a}, {app: a}, {app: a}}
+
 		model := map[Handle]*Socket{}
 		var issued []Handle
 		rt.Repeat(map[string]func(*rapid.T){
@@ -52,6 +53,20 @@ func TestHandleTableModel(t *testing.T) {
 					h = rapid.SampledFrom(issued).Draw(rt, "issued") + Handle(rapid.IntRange(-2, 2).Draw(rt, "offset"))
 				}
 				assert.Same(rt, model[h], a.handles.get(h), "get(%v)", h)
+			},
+			"look up from a thread": func(rt *rapid.T) {
+				// A thread's own call record reads the run it kept from its last look-up: it must
+				// see every put and remove since, whichever thread made them.
+				th := threads[rapid.IntRange(0, len(threads)-1).Draw(rt, "thread")]
+				h := Handle(rapid.Uint64Range(0, firstHandle+4*4*handleBlock).Draw(rt, "handle"))
+				if len(issued) > 0 && rapid.Bool().Draw(rt, "an issued one") {
+					h = rapid.SampledFrom(issued).Draw(rt, "issued")
+				}
+				c := th.begin("test")
+				assert.Same(rt, model[h], c.socketOf(h), "socketOf(%v) on its own record", h)
+				th.end(c)
+				fresh := &call{t: th, app: a} // as a concurrent use of the Thread gets
+				assert.Same(rt, model[h], fresh.socketOf(h), "socketOf(%v) on a fresh record", h)
 			},
 			"": func(rt *rapid.T) {
 				assert.Equal(rt, slices.Sorted(maps.Keys(model)), a.handles.all())
