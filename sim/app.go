@@ -2,11 +2,12 @@ package sim
 
 import (
 	"slices"
-
-	"github.com/wsssim/wsssim/sim/ipsec"
 	"strconv"
 	"sync"
 	"sync/atomic"
+
+	"github.com/wsssim/wsssim/sim/ipsec"
+	"github.com/wsssim/wsssim/sockaddr"
 )
 
 // Handle is a SOCKET value. Like Windows handles it is a multiple of 4; unlike Windows, the
@@ -294,11 +295,30 @@ func (t *Thread) ID() int { return t.id }
 // begin returns the call record for a new call. A Thread reuses one record so that calls do not
 // allocate; a Thread used from two goroutines at once gets a fresh record instead of a data race.
 func (t *Thread) begin(fn string) *call {
-	c := &t.c
 	if !t.busy.CompareAndSwap(false, true) {
-		c = new(call)
+		return &call{t: t, app: t.app, fn: fn}
 	}
-	*c = call{t: t, app: t.app, fn: fn}
+	// The record is as end left it: its references cleared, its scalars and strings still the
+	// last call's. Only what is set is cleared, each pointer store costing a write barrier
+	// while the garbage collector marks (TestBeginClearsTheRecord holds this to *c = call{…}).
+	c := &t.c
+	c.callScalars = callScalars{}
+	if c.t == nil {
+		c.t, c.app = t, t.app
+	}
+	c.fn = fn
+	if c.addr != (sockaddr.Addr{}) {
+		c.addr = sockaddr.Addr{}
+	}
+	if c.outAddr != (sockaddr.Addr{}) {
+		c.outAddr = sockaddr.Addr{}
+	}
+	if c.reason != "" {
+		c.reason = ""
+	}
+	if c.userName != "" {
+		c.userName = ""
+	}
 	return c
 }
 
@@ -307,9 +327,29 @@ func (t *Thread) end(c *call) {
 		c.s.mu.Unlock()
 	}
 	if c == &t.c {
-		// begin resets the whole record; here only the references go, so that the caller's
-		// buffers and the socket are not kept alive by an idle thread.
-		c.s, c.buf, c.ov, c.routine, c.deliveredTo, c.sec, c.ev = nil, nil, nil, nil, nil, nil, nil
+		// The references go here, so that the caller's buffers and the socket are not kept
+		// alive by an idle thread; begin clears the rest.
+		if c.s != nil {
+			c.s = nil
+		}
+		if c.buf != nil {
+			c.buf = nil
+		}
+		if c.ov != nil {
+			c.ov = nil
+		}
+		if c.routine != nil {
+			c.routine = nil
+		}
+		if c.deliveredTo != nil {
+			c.deliveredTo = nil
+		}
+		if c.sec != nil {
+			c.sec = nil
+		}
+		if c.ev != nil {
+			c.ev = nil
+		}
 		t.busy.Store(false)
 	}
 }
