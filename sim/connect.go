@@ -237,7 +237,7 @@ func connectEffect(c *call) error {
 	}
 	if c.fn == "ConnectEx" || s.has(bitNonBlocking) {
 		s.state = StateConnecting
-		s.peer = c.addr // getpeername reports the target while a connect() is in flight
+		s.setPeer(c.addr) // getpeername reports the target while a connect() is in flight
 		s.set(bitViaConnectEx, c.fn == "ConnectEx")
 		a := &connectAttempt{s: s, result: result, ov: c.ov, due: net.Now() + delay}
 		if result != nil {
@@ -271,7 +271,7 @@ func connectEffect(c *call) error {
 // is all zeros, the socket will be disconnected").
 func (s *Socket) associate(dst sockaddr.Addr) error {
 	if dst.Family == sockaddr.AF_UNSPEC || dst.IsWildcard() {
-		s.peer = sockaddr.Addr{}
+		s.setPeer(sockaddr.Addr{})
 		if s.hasLocal() {
 			s.state = StateBound
 		} else {
@@ -291,7 +291,7 @@ func (s *Socket) associate(dst sockaddr.Addr) error {
 	if s.local.IsWildcard() {
 		s.local = src.WithPort(s.local.Port)
 	}
-	s.peer = dst
+	s.setPeer(dst)
 	s.state = StateConnected
 	return nil
 }
@@ -417,9 +417,8 @@ func (s *Socket) handshake(dst sockaddr.Addr) (result *Rule, failure *ipsec.Fail
 		s: Socket{
 			app: l.app, family: l.family, typ: l.typ, proto: l.proto, state: StateConnected,
 			local: asSeenBy(l, dst),
-			peer:  asSeenBy(l, src),
 		},
-		x: sockExtra{accepted: entry, peerSock: s, conn: sc},
+		x: sockExtra{peer: asSeenBy(l, src), accepted: entry, peerSock: s, conn: sc},
 	}
 	srv := &a.s
 	srv.extra = &a.x
@@ -427,8 +426,8 @@ func (s *Socket) handshake(dst sockaddr.Addr) (result *Rule, failure *ipsec.Fail
 	l.listenq.ready = append(l.listenq.ready, srv)
 	l.listenq.received++
 	s.local = src
-	s.peer = dst
 	x := s.ext()
+	x.peer = dst
 	x.peerSock = l
 	x.conn, x.initiator = sc, true
 	return nil, failure, delay
@@ -483,7 +482,7 @@ func (n *Network) deliver(a *connectAttempt) {
 			a.s.state = StateConnected
 		} else {
 			a.s.state = StateBound
-			a.s.peer = sockaddr.Addr{}
+			a.s.setPeer(sockaddr.Addr{})
 			a.s.soErr = a.result.Code
 			a.s.set(bitViaConnectEx, false)
 		}
@@ -558,7 +557,7 @@ func acceptEffect(c *call) error {
 	srv.ext().settings = l.settingsOf()
 	srv.handle = c.t.newHandle()
 	srv.app.handles.put(srv.handle, srv)
-	c.outHandle, c.outAddr = srv.handle, srv.peer
+	c.outHandle, c.outAddr = srv.handle, srv.peerAddr()
 	c.deliveredTo = srv
 	return nil
 }

@@ -36,7 +36,7 @@ var (
 	rulePeerShort = rule("GETPEERNAME-FAULT-LEN", "getpeername", errors.WSAEFAULT,
 		"*namelen is smaller than the address",
 		"doc: getpeername — WSAEFAULT: namelen is too small; Wine sock.c test_getpeername (namelen 0)",
-		func(c *call) bool { return c.n < int64(addrSize(c.s.peer)) || c.n > int64(len(c.buf)) })
+		func(c *call) bool { return c.n < int64(addrSize(c.s.peerAddr())) || c.n > int64(len(c.buf)) })
 
 	ruleShutdownNotConn = rule("SHUTDOWN-NOTCONN", "shutdown", errors.WSAENOTCONN,
 		"a connection-oriented socket that is not connected (a listener included)",
@@ -93,7 +93,7 @@ func nameEffect(c *call) error {
 	if c.fn == "getsockname" {
 		c.outAddr = c.s.local
 	} else {
-		c.outAddr = c.s.peer
+		c.outAddr = c.s.peerAddr()
 	}
 	return nil
 }

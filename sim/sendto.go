@@ -91,7 +91,7 @@ func sendtoEffect(c *call) error {
 		}
 		return nil
 	}
-	dst := s.peer
+	dst := s.peerAddr()
 	if !c.null {
 		dst = c.addr
 	}

@@ -70,20 +70,21 @@ type Socket struct {
 	state  State
 	bits   sockBits
 	soErr  errors.Errno // pending error (SO_ERROR) of a failed non-blocking connect
+	// udpSecured marks a UDP socket with entries in the network's per-peer IPsec table, which
+	// closesocket then clears. (It sits here, in what would be padding, so that a socket is
+	// 128 bytes: a size class of its own.)
+	udpSecured atomic.Bool
 
-	local, peer sockaddr.Addr
-	entry       *ports.Entry
-	listenq     *listenQueue
-	extra       *sockExtra    // what only some sockets need, made on first use (see ext)
-	datagrams   atomic.Uint64 // datagrams delivered to this socket
+	local     sockaddr.Addr
+	entry     *ports.Entry
+	listenq   *listenQueue
+	extra     *sockExtra    // what only some sockets need, made on first use (see ext)
+	datagrams atomic.Uint64 // datagrams delivered to this socket
 
 	// security is what WSASetSocketSecurity applied (nil: never called), published so that a
 	// datagram's sender can read a receiver's settings without taking its lock; settings are
 	// fixed before bind, so a socket that can receive never changes them.
 	security atomic.Pointer[appliedSecurity]
-	// udpSecured marks a UDP socket with entries in the network's per-peer IPsec table, which
-	// closesocket then clears.
-	udpSecured atomic.Bool
 }
 
 // appliedSecurity is a successful WSASetSocketSecurity: its settings (nil for NULL, the
@@ -94,6 +95,9 @@ type appliedSecurity struct{ settings *policy.Settings }
 // that the many sockets that are merely open or bound stay small (a million of them fit in
 // under 400 MB).
 type sockExtra struct {
+	// peer is the address the socket is connected or associated to (or connecting to); kept
+	// here because a socket that is merely bound has none (see peerAddr).
+	peer     sockaddr.Addr
 	settings *policy.Settings
 	names    *peerNames // WSASetSocketPeerTargetName's names (peername.go)
 	attempt  *connectAttempt
@@ -118,6 +122,24 @@ type udpSecurity struct {
 type acceptedSocket struct {
 	s Socket
 	x sockExtra
+}
+
+// peerAddr is the address the socket is connected, associated or connecting to; zero when
+// none. s.mu is held.
+func (s *Socket) peerAddr() sockaddr.Addr {
+	if s.extra == nil {
+		return sockaddr.Addr{}
+	}
+	return s.extra.peer
+}
+
+// setPeer records the socket's peer; clearing one on a socket without extra state makes none.
+// s.mu is held.
+func (s *Socket) setPeer(a sockaddr.Addr) {
+	if s.extra == nil && a == (sockaddr.Addr{}) {
+		return
+	}
+	s.ext().peer = a
 }
 
 // ext returns the socket's extra state, making it if needed; s.mu is held.
@@ -203,7 +225,7 @@ type SocketInfo struct {
 func (s *Socket) info() SocketInfo {
 	i := SocketInfo{
 		Handle: s.handle, App: s.app.Label(), Family: s.family, Type: s.typ, Protocol: s.proto,
-		State: s.state, Local: s.local, Peer: s.peer,
+		State: s.state, Local: s.local, Peer: s.peerAddr(),
 		ReuseAddr: s.has(bitReuseAddr), Exclusive: s.has(bitExclusive), V6Only: s.has(bitV6Only),
 		Overlapped: s.has(bitOverlapped), NonBlocking: s.has(bitNonBlocking), Secured: s.has(bitSecured),
 		Settings: s.settingsOf(), Received: s.datagrams.Load(),
