@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"runtime"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/wsssim/wsssim/fuzz"
@@ -86,31 +87,49 @@ func BenchmarkSimBindClose(b *testing.B) {
 	}
 }
 
-// BenchmarkSimParallel makes the same bind+closesocket calls from b.RunParallel, each goroutine on
-// its own thread and sockets: the throughput with -cpu 1,2 shows whether calls share a lock.
+// BenchmarkSimParallel makes bind+closesocket calls from b.RunParallel, each goroutine on its
+// own thread and sockets: the throughput with -cpu 1,2 shows whether calls share a lock.
+//
+// addr=own binds as BenchmarkSimBindClose does, a fixed address, each goroutine its own port:
+// the calls share nothing but the host. addr=ephemeral binds port 0, so every goroutine takes
+// the next port of the host's one ephemeral sequence (as on Windows, one per protocol): that
+// counter, and the port-table shards the consecutive ports fall in, pass from core to core.
 func BenchmarkSimParallel(b *testing.B) {
-	host := sim.NewNetwork().MustAddHost("h")
-	app := host.App()
-	b.ReportAllocs()
-	any := sockaddr.Inet4(127, 0, 0, 1, 0).Encode()
-	b.RunParallel(func(pb *testing.PB) {
-		th := app.NewThread()
-		for pb.Next() {
-			s, err := th.Socket(sim.AF_INET, sim.SOCK_DGRAM, 0)
-			if err != nil {
-				b.Error(err)
-				return
-			}
-			if err := th.Bind(s, any, int32(len(any))); err != nil {
-				b.Error(err)
-				return
-			}
-			if err := th.Closesocket(s); err != nil {
-				b.Error(err)
-				return
-			}
+	for _, ephemeral := range []bool{false, true} {
+		name := "addr=own"
+		if ephemeral {
+			name = "addr=ephemeral"
 		}
-	})
+		b.Run(name, func(b *testing.B) {
+			host := sim.NewNetwork().MustAddHost("h")
+			app := host.App()
+			var goroutines atomic.Uint32
+			b.ReportAllocs()
+			b.RunParallel(func(pb *testing.PB) {
+				th := app.NewThread()
+				port := uint16(0)
+				if !ephemeral {
+					port = uint16(10_000 + goroutines.Add(1))
+				}
+				to := sockaddr.Inet4(127, 0, 0, 1, port).Encode()
+				for pb.Next() {
+					s, err := th.Socket(sim.AF_INET, sim.SOCK_DGRAM, 0)
+					if err != nil {
+						b.Error(err)
+						return
+					}
+					if err := th.Bind(s, to, int32(len(to))); err != nil {
+						b.Error(err)
+						return
+					}
+					if err := th.Closesocket(s); err != nil {
+						b.Error(err)
+						return
+					}
+				}
+			})
+		})
+	}
 }
 
 // BenchmarkScenario10k runs a scenario file of 10,000 lines through the scenario engine (parse
