@@ -95,7 +95,8 @@ func (s *Socket) reserve(addr sockaddr.Addr, implicit bool) error {
 		return ruleBindNoPorts.err
 	}
 	s.entry = e
-	s.local = e.Addr()
+	s.local = addr.WithPort(e.Port())
+	s.local.IP = s.local.IP.WithZone("") // the scope is ScopeID's, as the port table keeps it
 	s.set(bitImplicit, implicit)
 	s.set(bitWasBound, true)
 	if s.state == StateOpen {

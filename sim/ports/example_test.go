@@ -31,11 +31,11 @@ func ExampleTable_Bind() {
 
 	// UDP has its own ports; port 0 picks the next ephemeral port.
 	e, _ := t.Bind(ports.Request{Proto: ports.UDP, Addr: addr("0.0.0.0:0")})
-	fmt.Println(e.Addr())
+	fmt.Println(e.Port())
 	// Output:
 	// other user, 127.0.0.1: WSAEACCES
 	// same user, 127.0.0.1: ERROR_SUCCESS
 	// dev
 	// web
-	// 0.0.0.0:49152
+	// 49152
 }

@@ -243,8 +243,8 @@ func TestModelProperty(t *testing.T) {
 					rt.Fatalf("bind %v %v:%d dual=%v reuse=%v excl=%v user=%s: got %d, model %d", y.proto, ip, y.port, y.dual, y.reuse, y.excl, y.user, code, want)
 				}
 				if code == 0 {
-					if e.Addr().Port != y.port {
-						rt.Fatalf("ephemeral port %d, model %d", e.Addr().Port, y.port)
+					if e.Port() != y.port {
+						rt.Fatalf("ephemeral port %d, model %d", e.Port(), y.port)
 					}
 					y.real = e
 					all = append(all, y)
@@ -319,12 +319,12 @@ func TestModelProperty(t *testing.T) {
 									wantReal = want.real
 								}
 								if got != wantReal {
-									rt.Fatalf("lookup %v %v:%d listening=%v: got %v, model %v", p, dst, port, lo, got.Addr(), wantReal.Addr())
+									rt.Fatalf("lookup %v %v:%d listening=%v: got %v, model %v", p, dst, port, lo, got.Owner(), wantReal.Owner())
 								}
 								// While an exclusive socket covers dst, nobody else receives.
 								for _, x := range m.entries {
 									if x.excl && !x.zombie && x.proto == p && x.port == port && coverLevel(x, dst) >= 0 && got != nil && got != x.real {
-										rt.Fatalf("exclusive %v:%d shadowed by %v for %v", x.ip, x.port, got.Addr(), dst)
+										rt.Fatalf("exclusive %v:%d shadowed by %v for %v", x.ip, x.port, got.Owner(), dst)
 									}
 								}
 							}

@@ -99,23 +99,26 @@ const (
 	fZombie                      // released but held for live connections (Options.HoldExclusiveWhileConnected)
 )
 
-// Entry is one reservation: a bound socket's protocol, address and owner. Entries are
-// handed out by Bind and keep answering Addr and Owner after Release. The mutable state lives
-// in the port's slot, not here, so deciding a bind or a delivery reads the port's slots and
-// not the entries (except a user name, for the one rule that depends on it).
+// Entry is one reservation: a bound socket's protocol, port and owner. Entries are handed out
+// by Bind and keep answering Port and Owner after Release. The mutable state lives in the
+// port's slot, not here, so deciding a bind or a delivery reads the port's slots and not the
+// entries (except a user name, for the one rule that depends on it). The address itself is the
+// caller's (it asked for it) and lives in the slot in the form lookups compare: an entry is
+// made for every bind, and at 48 bytes instead of 80 a million live sockets cost the garbage
+// collector a sixth less to mark.
 type Entry struct {
-	addr  sockaddr.Addr
 	owner any
 	user  string
+	port  uint16
 	proto Proto
 }
 
-// Addr returns the bound address, with the port Bind allocated when the request had port 0.
-func (e *Entry) Addr() sockaddr.Addr {
+// Port returns the bound port: the one requested, or the one Bind allocated for port 0.
+func (e *Entry) Port() uint16 {
 	if e == nil {
-		return sockaddr.Addr{}
+		return 0
 	}
-	return e.addr
+	return e.port
 }
 
 // Owner returns the Request's Owner, so that Lookup's answer leads back to the socket.
@@ -300,22 +303,22 @@ func (t *Table) Bind(r Request) (*Entry, errors.Errno) {
 	if !r.Addr.IsValid() || (r.ReuseAddr && r.Exclusive) {
 		return nil, errors.WSAEINVAL
 	}
-	e := &Entry{addr: r.Addr, owner: r.Owner, user: r.User, proto: r.Proto}
-	// A zoned netip.Addr would never equal an unzoned one; the scope lives in ScopeID.
-	e.addr.IP = e.addr.IP.WithZone("")
-	s := slot{e: e, ip: e.addr.IP.As16()}
+	e := &Entry{owner: r.Owner, user: r.User, port: r.Addr.Port, proto: r.Proto}
+	// The slot keeps the address as 16 bytes, without a zone: the scope lives in ScopeID.
+	ip := r.Addr.IP
+	s := slot{e: e, ip: ip.As16()}
 	if r.ReuseAddr {
 		s.flags |= fReuse
 	}
 	if r.Exclusive {
 		s.flags |= fExcl
 	}
-	if r.Addr.Family == sockaddr.AF_INET || e.addr.IP.Is4In6() {
+	if r.Addr.Family == sockaddr.AF_INET || ip.Is4In6() {
 		s.flags |= fV4
 	} else {
 		s.scope = r.Addr.ScopeID
 	}
-	if !e.addr.IP.Unmap().IsUnspecified() {
+	if !ip.Unmap().IsUnspecified() {
 		s.flags |= fSpecific
 	} else if r.Addr.Family == sockaddr.AF_INET6 && r.DualStack && s.flags&fV4 == 0 {
 		s.flags |= fDual
@@ -323,7 +326,7 @@ func (t *Table) Bind(r Request) (*Entry, errors.Errno) {
 	if r.Addr.Port == 0 {
 		return t.bindEphemeral(&s)
 	}
-	k := key(e.proto, e.addr.Port)
+	k := key(e.proto, e.port)
 	sh := t.shardOf(k)
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
@@ -354,7 +357,7 @@ func (t *Table) bindEphemeral(s *slot) (*Entry, errors.Errno) {
 		sh := t.shardOf(k)
 		sh.mu.Lock()
 		if sh.ports.get(k) == nil {
-			e.addr.Port = port
+			e.port = port
 			sh.ports.set(k, append(sh.newList(), *s))
 			sh.mu.Unlock()
 			if i > 0 {
@@ -376,7 +379,7 @@ func (t *Table) locked(e *Entry, f func(sh *shard, k uint32, list []slot, i int)
 	if t == nil || e == nil {
 		return
 	}
-	k := key(e.proto, e.addr.Port)
+	k := key(e.proto, e.port)
 	sh := t.shardOf(k)
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
