@@ -133,6 +133,25 @@ func BenchmarkSimParallel(b *testing.B) {
 	}
 }
 
+// BenchmarkMachineParallel is the machine's own scaling, the baseline for BenchmarkSimParallel:
+// goroutines that share nothing, each mixing a number in registers. With -cpu 1,2 it shows
+// how much of a second CPU the machine gives at that moment (a shared VM's second vCPU comes
+// and goes), so that the report can tell a simulator that stops scaling from a machine that does.
+func BenchmarkMachineParallel(b *testing.B) {
+	var sink atomic.Uint64
+	b.RunParallel(func(pb *testing.PB) {
+		x := uint64(1)
+		for pb.Next() {
+			for range 100 {
+				x ^= x << 13
+				x ^= x >> 7
+				x ^= x << 17
+			}
+		}
+		sink.Add(x)
+	})
+}
+
 // scenario10k is a scenario file of 10,000 lines: a listener, then secured connections made,
 // accepted, checked and closed, seven lines each.
 func scenario10k() (text []byte, lines int) {
