@@ -106,7 +106,11 @@ type handleTable struct {
 	shards [handleShards]handleShard
 }
 
-const handleShards = 64
+// handleShards is how many shards an application's handle table has: enough that threads on
+// the cores of a test machine rarely share one, few enough that an application stays small
+// (every shard is a cache line, and 64 made each application 4 KiB, which a fuzzer making
+// worlds of four applications thousands of times a second paid for).
+const handleShards = 16
 
 // handleShard is padded to a cache line, so that goroutines using neighbouring shards do not
 // invalidate each other's lock. The lock is a plain mutex: a look-up holds it for one map
@@ -134,7 +138,7 @@ type handleRun struct {
 }
 
 // init exists so that the table's zero value stays usable: shard maps are made on first put,
-// which keeps an application with few sockets from paying for 64 maps.
+// which keeps an application with few sockets from paying for a map per shard.
 func (t *handleTable) init() {}
 
 // slotOf splits a handle into its block's number and its place in the block; ok is false for
