@@ -2,6 +2,7 @@ package scenario
 
 import (
 	"net/netip"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -349,7 +350,15 @@ func (a *analyzer) threadIndex(app, thread string) int {
 	if n := len(a.out.threads); n > 0 && a.out.threads[a.lastThread] == k {
 		return a.lastThread
 	}
-	i, ok := a.apiIdx[k]
+	// A script names a handful of threads: comparing with each costs less than hashing a key
+	// of two strings, which a map of structs does on every look-up.
+	i, ok := -1, false
+	if len(a.out.threads) <= 8 {
+		i = slices.Index(a.out.threads, k)
+		ok = i >= 0
+	} else {
+		i, ok = a.apiIdx[k]
+	}
 	if !ok {
 		i = len(a.out.threads)
 		a.apiIdx[k] = i

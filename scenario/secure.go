@@ -2,6 +2,7 @@ package scenario
 
 import (
 	"encoding/binary"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -342,6 +343,10 @@ func compilePeerAddrCall(r *reader) action {
 	}
 }
 
+// ioctlCallKeys are the keys WSAIoctl takes whatever its code: its buffers, lengths and
+// overlapped arguments. A code's own input keys are in ioctlInputKeys.
+var ioctlCallKeys = map[string]bool{"in": true, "len": true, "outlen": true, "out": true, "bytes": true, "ov": true, "event": true, "routine": true}
+
 // ioctlInputKeys are the input keys each modelled code takes, besides in=NULL and len=.
 var ioctlInputKeys = map[uint32][]string{
 	sim.SIO_SET_SECURITY:              structureSettingKeys,
@@ -360,12 +365,8 @@ func compileIoctl(r *reader) action {
 		_, known = ioctlInputKeys[code]
 	}
 	// Keys that belong to another code's input are mistakes, not arguments to pass.
-	allowed := map[string]bool{"in": true, "len": true, "outlen": true, "out": true, "bytes": true, "ov": true, "event": true, "routine": true}
-	for _, k := range ioctlInputKeys[code] {
-		allowed[k] = true
-	}
 	for _, i := range r.keys {
-		if a, k := &r.st.Args[i], r.st.Args[i].Key; !allowed[k] {
+		if a, k := &r.st.Args[i], r.st.Args[i].Key; !ioctlCallKeys[k] && !slices.Contains(ioctlInputKeys[code], k) {
 			what := policy.IoctlCode(code).String()
 			if !known {
 				what = "a code wsssim does not model (" + what + ")"
