@@ -229,7 +229,7 @@ func (p Program) Text() string {
 func Generate(seed uint64, n int) Program {
 	g := newGenerator(seed)
 	b := &g.line
-	b.text = make([]byte, 0, 48*n) // lines average under 40 bytes
+	b.text.Grow(48 * n) // lines average under 40 bytes
 	p := Program{Lines: make([]string, n), stmts: make([]*scenario.Stmt, n)}
 	ends := make([]int, n)
 	var block []scenario.Stmt // statements come in blocks small enough for the allocator's fast path
@@ -241,11 +241,11 @@ func Generate(seed uint64, n int) Program {
 		b.start(p.stmts[i], headerLines+i+1)
 		g.statement()
 		b.end()
-		ends[i] = len(b.text)
-		b.text = append(b.text, '\n')
+		ends[i] = b.text.Len()
+		b.text.WriteByte('\n')
 	}
 	// One string holds every line; each statement's text is its line.
-	all := string(b.text)
+	all := b.text.String()
 	for i, start := 0, 0; i < n; i++ {
 		p.Lines[i] = all[start:ends[i]]
 		p.stmts[i].Text = p.Lines[i]

@@ -11,9 +11,9 @@ import (
 // parsing that line gives: where each word starts, its KEY=VALUE split, the WHO, the variable,
 // the call and the expectation. TestGeneratedStatementsAreTheirLinesParsed holds it to Parse.
 type line struct {
-	text      []byte // the program's text so far, one line per statement
-	lineStart int    // where the current line starts in text
-	no        int    // its line number
+	text      strings.Builder // the program's text so far, one line per statement (String makes no copy)
+	lineStart int             // where the current line starts in text
+	no        int             // its line number
 	st        *scenario.Stmt
 	args      []scenario.Arg // every statement's arguments; each statement gets a capped slice
 	firstArg  int            // the current statement's first argument in args
@@ -25,7 +25,7 @@ func (l *line) start(st *scenario.Stmt, no int) {
 	if cap(l.args)-len(l.args) < most {
 		l.args = make([]scenario.Arg, 0, 256) // a new block: the earlier statements keep theirs
 	}
-	l.st, l.no, l.lineStart, l.firstArg = st, no, len(l.text), len(l.args)
+	l.st, l.no, l.lineStart, l.firstArg = st, no, l.text.Len(), len(l.args)
 }
 
 // end finishes the statement. Its Text is set once the whole program is one string.
@@ -37,21 +37,21 @@ func (l *line) end() {
 
 // token writes a word, after a space unless it is the line's first, and returns its position.
 func (l *line) token(w string) scenario.Pos {
-	if len(l.text) > l.lineStart {
-		l.text = append(l.text, ' ')
+	if l.text.Len() > l.lineStart {
+		l.text.WriteByte(' ')
 	}
-	p := scenario.Pos{File: fileName, Line: l.no, Col: len(l.text) - l.lineStart + 1}
-	if len(l.text) == l.lineStart {
+	p := scenario.Pos{File: fileName, Line: l.no, Col: l.text.Len() - l.lineStart + 1}
+	if l.text.Len() == l.lineStart {
 		l.st.Pos = p
 	}
-	l.text = append(l.text, w...)
+	l.text.WriteString(w)
 	return p
 }
 
 // who writes "WHO:".
 func (l *line) who(w string) {
 	l.token(w)
-	l.text = append(l.text, ':')
+	l.text.WriteByte(':')
 	l.st.Who = w
 }
 
@@ -92,7 +92,7 @@ func (l *line) words(s string) {
 // have always had where an optional part is left out.
 func (l *line) optional(s string) {
 	if s == "" {
-		l.text = append(l.text, ' ')
+		l.text.WriteByte(' ')
 		return
 	}
 	l.words(s)
@@ -101,8 +101,8 @@ func (l *line) optional(s string) {
 // quoted writes KEY="VALUE".
 func (l *line) quoted(key, value string) {
 	p := l.token(key)
-	l.text = append(l.text, '=')
-	l.text = strconv.AppendQuote(l.text, value)
+	l.text.WriteByte('=')
+	l.text.WriteString(strconv.Quote(value))
 	l.args = append(l.args, scenario.Arg{Pos: p, Key: key, Value: value, Quoted: true})
 }
 
