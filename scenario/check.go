@@ -334,7 +334,14 @@ func (a *analyzer) appIndex(app string) int {
 	if n := len(a.out.apps); n > 0 && a.out.apps[a.lastApp] == app {
 		return a.lastApp // runs of lines by one application skip the map
 	}
-	i, ok := a.appIdx[app]
+	// A script names a handful of applications: comparing with each costs less than the map.
+	i, ok := -1, false
+	if len(a.out.apps) <= 8 {
+		i = slices.Index(a.out.apps, app)
+		ok = i >= 0
+	} else {
+		i, ok = a.appIdx[app]
+	}
 	if !ok {
 		i = len(a.out.apps)
 		a.appIdx[app] = i
