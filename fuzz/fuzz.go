@@ -82,14 +82,17 @@ var joined = func() (j struct {
 // program's text, and as the scenario.Stmt that parsing the line gives (see line), so that Check
 // runs it without formatting and parsing text.
 type generator struct {
-	r    *rand.Rand
-	vars [][]string // per application, as apps lists them
-	next int
-	line line
+	r      *rand.Rand
+	vars   [][]string // per application, as apps lists them
+	events [][]string // each application's event variables
+	// eventKeys are "event=E" for each of events, made when the event is.
+	eventKeys [][]string
+	next      int
+	line      line
 }
 
 func newGenerator(seed uint64) *generator {
-	return &generator{r: rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)), vars: make([][]string, len(apps))}
+	return &generator{r: rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)), vars: make([][]string, len(apps)), events: make([][]string, len(apps)), eventKeys: make([][]string, len(apps))}
 }
 
 func (g *generator) pick(list []string) string { return list[g.r.IntN(len(list))] }
@@ -123,11 +126,131 @@ func (g *generator) target() string {
 	return joined.target[i][g.r.IntN(len(joined.target[i]))]
 }
 
+// threads are the scenario threads a statement may run on besides the main one: completion
+// routines are queued to the thread that made the call and run only in its alertable waits.
+var threads = []string{"", "", "", "w"}
+
+// The words the overlapped and clock statements draw, written out once so that drawing one
+// costs no allocation.
+var (
+	advances    = []string{"100ms", "1s", "30s", "5m", "2h"}
+	waitKeys    = []string{"timeout=0", "timeout=0", "timeout=10", "timeout=30000"}
+	sleepTimes  = []string{"0", "0", "10", "30000"}
+	waitExtras  = []string{"", "all=1", "alertable=1", "alertable=1"}
+	eventCalls  = []string{"WSASetEvent", "WSAResetEvent", "WSASetEvent", "WSACloseEvent"}
+	netfaults   = []string{"drop", "delay delay=2s", "reset", "unreachable", "negotiation"}
+	faultFrom   = map[string]string{"a": "from=a", "b": "from=b"}
+	faultTo     = []string{"to=a", "to=b"}
+	faultTimes  = []string{"times=1", "times=2", "times=3"}
+	ovNames     = []string{"o1", "o2"}
+	ovKeys      = []string{"ov=o1", "ov=o2"}
+	routineKeys = []string{"routine=R1", "routine=R2"}
+	waitFlags   = []string{"", "wait=1"}
+)
+
+// eventStatement writes one of the statements of events, waits, overlapped calls, the clock
+// and network faults: the calls whose effects arrive later, on the virtual clock, and through
+// three channels (an event, the OVERLAPPED, a completion routine).
+func (g *generator) eventStatement(app int, who string) {
+	b := &g.line
+	es := g.events[app]
+	n := g.r.IntN(100)
+	switch {
+	case n < 4:
+		b.call("advance", g.pick(advances)) // pseudo-statements take no WHO
+		return
+	case n < 7:
+		b.call("netfault")
+		b.words(g.pick(netfaults))
+		b.word(faultFrom[hostOf(who)])
+		b.word(g.pick(faultTo))
+		b.word(g.pick(faultTimes))
+		return
+	case len(es) == 0 || n < 20:
+		e := g.newEvent(app)
+		b.who(who)
+		b.assign(e)
+		b.call("WSACreateEvent")
+	case n < 30:
+		b.who(who)
+		b.call(g.pick(eventCalls), es[g.r.IntN(len(es))])
+	case n < 50:
+		b.whoOn(who, g.pick(threads))
+		i, j := g.r.IntN(len(es)), g.r.IntN(len(es))
+		set := es[i]
+		if j != i {
+			set = g.eventPairs(app, i, j)
+		}
+		b.call("WSAWaitForMultipleEvents", set)
+		b.word(g.pick(waitKeys))
+		b.optional(g.pick(waitExtras))
+	case n < 60:
+		b.whoOn(who, g.pick(threads))
+		b.call("SleepEx", g.pick(sleepTimes))
+		b.word("alertable=1")
+	default:
+		v := g.socketVar(app)
+		if v == "" {
+			b.call("settle")
+			return
+		}
+		ov := g.r.IntN(len(ovNames))
+		b.whoOn(who, g.pick(threads))
+		switch {
+		case n < 72:
+			b.call("ConnectEx", v, g.target())
+			b.word(ovKeys[ov])
+			b.word(g.eventKey(app))
+		case n < 80:
+			b.call("WSAGetOverlappedResult", v, ovNames[ov])
+			b.optional(g.pick(waitFlags))
+		case n < 90:
+			b.call("WSASetSocketSecurity", v)
+			b.words(g.pick(secureArg))
+			b.word(ovKeys[ov])
+			if g.r.IntN(2) == 0 {
+				b.word(g.eventKey(app))
+			} else {
+				b.word(g.pick(routineKeys))
+			}
+		default:
+			b.call("WSAQuerySocketSecurity", v)
+			b.word(ovKeys[ov])
+			b.word(g.pick(routineKeys))
+		}
+	}
+	b.expectAny()
+}
+
+// newEvent binds a new event variable of application apps[app].
+func (g *generator) newEvent(app int) string {
+	g.next++
+	e := "e" + strconv.Itoa(g.next)
+	g.events[app] = append(g.events[app], e)
+	g.eventKeys[app] = append(g.eventKeys[app], "event="+e)
+	return e
+}
+
+// eventKey is "event=E" for one of the application's events (it has one: the caller made sure).
+func (g *generator) eventKey(app int) string {
+	keys := g.eventKeys[app]
+	return keys[g.r.IntN(len(keys))]
+}
+
+// eventPairs is "E1,E2" for two of the application's events.
+func (g *generator) eventPairs(app, i, j int) string {
+	return g.events[app][i] + "," + g.events[app][j]
+}
+
 // statement writes one random statement. Every expectation is "ok|error": the fuzzer judges
 // results with its invariants, not with expectations.
 func (g *generator) statement() {
 	b := &g.line
 	app := g.r.IntN(len(apps)) // as pick(apps) draws
+	if g.r.IntN(16) == 0 { // one statement in sixteen (they cost a little more than the rest)
+		g.eventStatement(app, apps[app])
+		return
+	}
 	who := apps[app]
 	v := g.socketVar(app)
 	n := g.r.IntN(100)

@@ -7,6 +7,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/wsssim/wsssim/fuzz"
+	"github.com/wsssim/wsssim/scenario"
 )
 
 func TestGeneratedProgramsKeepTheInvariants(t *testing.T) {
@@ -18,4 +19,30 @@ func TestGeneratedProgramsKeepTheInvariants(t *testing.T) {
 		require.Nil(t, v, "seed %d: %v\n%s", seed, v, p.Text())
 	}
 	assert.Greater(t, calls, 20000)
+}
+
+// The generator reaches the calls whose effects arrive later (events, waits, overlapped calls,
+// the clock, network faults), and they do not all fail on their arguments: over a few hundred
+// programs each of them succeeds somewhere, on the main thread and on another.
+func TestGeneratorReachesTheOverlappedCalls(t *testing.T) {
+	succeeded := map[string]bool{}
+	onThread := false
+	for seed := uint64(1); seed <= 300; seed++ {
+		s, err := scenario.Parse("p.wss", []byte(fuzz.Generate(seed, 200).Text()))
+		require.NoError(t, err)
+		r := scenario.Run(s, scenario.SimBackend(), scenario.Options{})
+		require.NoError(t, r.Err)
+		for _, st := range r.Steps {
+			if st.Got == 0 {
+				succeeded[st.Stmt.Call] = true
+				onThread = onThread || st.Thread != ""
+			}
+		}
+	}
+	for _, call := range []string{"WSACreateEvent", "WSASetEvent", "WSAResetEvent", "WSACloseEvent",
+		"WSAWaitForMultipleEvents", "SleepEx", "WSAGetOverlappedResult", "WSASetSocketSecurity",
+		"advance", "netfault"} {
+		assert.True(t, succeeded[call], "no generated %s succeeded", call)
+	}
+	assert.True(t, onThread, "no generated call ran on a thread other than the main one")
 }

@@ -101,7 +101,13 @@ func (c *checker) Event(e sim.Event) {
 	}
 	ok := e.Code == 0
 	k := sockKey{e.App, e.Handle}
-	s := c.socks[k] // nil for a handle no call has made
+	// INVALID_SOCKET names no socket: the event, wait and thread calls report it, and so does a
+	// socket call given it. Such a call only has to fail (or succeed) by the rule table.
+	noSocket := e.Handle == sim.INVALID_SOCKET
+	var s *sockState // nil for a handle no call has made
+	if !noSocket {
+		s = c.socks[k]
+	}
 	c.checkRule(e)
 	c.checkClosed(e, s)
 
@@ -137,6 +143,9 @@ func (c *checker) Event(e sim.Event) {
 		}
 	}
 	if s == nil {
+		if noSocket {
+			return
+		}
 		s = &sockState{}
 		c.socks[k] = s
 	}

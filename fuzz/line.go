@@ -55,6 +55,19 @@ func (l *line) who(w string) {
 	l.st.Who = w
 }
 
+// whoOn writes "WHO@THREAD:", or "WHO:" for the main thread ("").
+func (l *line) whoOn(w, thread string) {
+	if thread == "" {
+		l.who(w)
+		return
+	}
+	l.token(w)
+	l.text.WriteByte('@')
+	l.text.WriteString(thread)
+	l.text.WriteByte(':')
+	l.st.Who, l.st.Thread = w, thread
+}
+
 // assign writes "VAR =".
 func (l *line) assign(v string) {
 	l.token(v)
