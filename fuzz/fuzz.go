@@ -247,7 +247,9 @@ func (g *generator) eventPairs(app, i, j int) string {
 func (g *generator) statement() {
 	b := &g.line
 	app := g.r.IntN(len(apps)) // as pick(apps) draws
-	if g.r.IntN(16) == 0 {     // one statement in sixteen (they cost a little more than the rest)
+	// One statement in sixteen is an event, wait, overlapped, clock or fault statement: they
+	// cost a little more than the rest.
+	if g.r.IntN(16) == 0 {
 		g.eventStatement(app, apps[app])
 		return
 	}
