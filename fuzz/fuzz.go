@@ -435,7 +435,7 @@ func Check(p Program) (v *Violation, calls int) {
 	}
 	c := newChecker()
 	backend := &tracedBackend{tracer: c}
-	res := scenario.Run(script, backend, scenario.Options{OnStep: c.step})
+	res := scenario.Run(script, backend, scenario.Options{OnStep: c.step, FailedStepsOnly: true})
 	if res.Err != nil {
 		return &Violation{Invariant: "script", Detail: res.Err.Error()}, 0
 	}

@@ -26,6 +26,11 @@ type Options struct {
 	// statement runs (and before Trace gets its line): a hook for tools that follow a run as
 	// it goes, as the fuzzer does to tell which statement made each simulator event.
 	OnStep func(Step)
+	// FailedStepsOnly keeps in Result.Steps only the failed steps (the first
+	// MaxStreamFailures), as a streamed run does, with StepCount and FailureCount counting
+	// them all: for callers that follow the steps through OnStep and need not keep every one
+	// (the fuzzer runs millions of statements and reads none of them afterwards).
+	FailedStepsOnly bool
 }
 
 // Result is one script's run on one back end.
@@ -39,7 +44,8 @@ type Result struct {
 	Err   error
 	Steps []Step
 	// Streamed marks a RunReader result: Steps then holds only failed steps (the first
-	// MaxStreamFailures), and StepCount and FailureCount count every step and failure.
+	// MaxStreamFailures), and StepCount and FailureCount count every step and failure, as
+	// they also do for a Run with Options.FailedStepsOnly.
 	Streamed                bool
 	StepCount, FailureCount int
 }
@@ -178,10 +184,22 @@ func Run(s *Script, b Backend, opts Options) *Result {
 	defer w.Close()
 	r := &runner{world: w, envs: make([]*appEnv, len(prog.apps)), apis: make([]socket.API, len(prog.threads))}
 	r.threads, _ = w.(threadRunner)
-	res.Steps = make([]Step, 0, len(prog.ops))
+	if !opts.FailedStepsOnly {
+		res.Steps = make([]Step, 0, len(prog.ops))
+	}
 	for i := range prog.ops {
 		step := r.step(&prog.ops[i])
-		res.Steps = append(res.Steps, step)
+		if opts.FailedStepsOnly {
+			res.StepCount++
+			if step.Failure != "" {
+				res.FailureCount++
+				if len(res.Steps) < MaxStreamFailures {
+					res.Steps = append(res.Steps, step)
+				}
+			}
+		} else {
+			res.Steps = append(res.Steps, step)
+		}
 		if opts.OnStep != nil {
 			opts.OnStep(step)
 		}

@@ -98,3 +98,28 @@ getsockname t => ok addr=127.0.0.1:7 len=16
 		assert.Equal(t, b.bindAddrs[0], b.bindAddrs[1])
 	}
 }
+
+// With FailedStepsOnly a run keeps only its failed steps, counting them all, while OnStep
+// still sees every step.
+func TestRunFailedStepsOnly(t *testing.T) {
+	s := mustParse(t, "f.wss", `s = socket AF_INET SOCK_STREAM 0
+bind s 127.0.0.1:80
+bind s 127.0.0.1:81
+listen s 5
+closesocket s => WSAENOTSOCK
+`)
+	seen := 0
+	r := Run(s, SimBackend(), Options{FailedStepsOnly: true, OnStep: func(Step) { seen++ }})
+	require.NoError(t, r.Err)
+	assert.Equal(t, 5, seen)
+	assert.Equal(t, 5, r.StepCount)
+	assert.Equal(t, 2, r.FailureCount)
+	require.Len(t, r.Steps, 2)
+	assert.Equal(t, 3, r.Steps[0].Stmt.Pos.Line)
+	assert.Equal(t, 5, r.Steps[1].Stmt.Pos.Line)
+	assert.False(t, r.Passed())
+
+	all := Run(s, SimBackend(), Options{})
+	assert.Len(t, all.Steps, 5)
+	assert.Equal(t, failureMessages(all), failureMessages(r))
+}
