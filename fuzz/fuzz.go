@@ -16,6 +16,7 @@ package fuzz
 import (
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -352,22 +353,47 @@ func (p Program) Text() string {
 
 // Generate makes a program of n statements from a seed. The same seed gives the same program.
 func Generate(seed uint64, n int) Program {
+	var g Generator
+	return g.Generate(seed, n)
+}
+
+// A Generator makes programs as Generate does, but keeps the memory of one program's statements
+// for the next: wsssim fuzz makes hundreds of thousands of programs and keeps none that pass.
+// A Program it returns is valid until its next Generate; Clone keeps one for longer. A
+// Generator is for one goroutine.
+type Generator struct {
+	stmts []scenario.Stmt
+	ptrs  []*scenario.Stmt
+	args  []scenario.Arg
+	ends  []int
+}
+
+// Generate makes the program Generate(seed, n) makes, in the Generator's memory.
+func (gen *Generator) Generate(seed uint64, n int) Program {
+	if cap(gen.stmts) < n {
+		gen.stmts = make([]scenario.Stmt, n)
+		gen.ptrs = make([]*scenario.Stmt, n)
+		gen.ends = make([]int, n)
+	}
+	stmts := gen.stmts[:n]
+	clear(stmts)
 	g := newGenerator(seed)
 	b := &g.line
 	b.text.Grow(48 * n) // lines average under 40 bytes
-	p := Program{Lines: make([]string, n), stmts: make([]*scenario.Stmt, n)}
-	ends := make([]int, n)
-	var block []scenario.Stmt // statements come in blocks small enough for the allocator's fast path
-	for i := 0; i < n; i++ {
-		if len(block) == 0 {
-			block = make([]scenario.Stmt, min(n-i, 64))
-		}
-		p.stmts[i], block = &block[0], block[1:]
+	b.args = gen.args[:0]
+	p := Program{Lines: make([]string, n), stmts: gen.ptrs[:n]}
+	ends := gen.ends[:n]
+	for i := range n {
+		p.stmts[i] = &stmts[i]
 		b.start(p.stmts[i], headerLines+i+1)
 		g.statement()
 		b.end()
 		ends[i] = b.text.Len()
 		b.text.WriteByte('\n')
+	}
+	if b.grew {
+		// The arguments outgrew the kept array: keep one large enough for such a program.
+		gen.args = make([]scenario.Arg, 0, cap(gen.args)+b.extra+n)
 	}
 	// One string holds every line; each statement's text is its line.
 	all := b.text.String()
@@ -377,6 +403,12 @@ func Generate(seed uint64, n int) Program {
 		start = ends[i] + 1
 	}
 	return p
+}
+
+// Clone returns the program apart from the Generator that made it: its lines, which Check
+// parses.
+func (p Program) Clone() Program {
+	return Program{Lines: slices.Clone(p.Lines)}
 }
 
 // script returns the program as a scenario: built from the statements Generate made when they

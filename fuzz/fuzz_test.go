@@ -46,3 +46,30 @@ func TestGeneratorReachesTheOverlappedCalls(t *testing.T) {
 	}
 	assert.True(t, onThread, "no generated call ran on a thread other than the main one")
 }
+
+// A Generator makes the programs Generate makes, in memory it reuses: a program is valid until
+// the Generator's next one, and a Clone outlives it.
+func TestGeneratorReusesItsMemory(t *testing.T) {
+	var gen fuzz.Generator
+	var kept fuzz.Program
+	for seed := uint64(1); seed <= 40; seed++ {
+		n := 50 + int(seed)*7 // programs of growing and then varied sizes
+		if seed > 20 {
+			n = 300 - int(seed)*5
+		}
+		p := gen.Generate(seed, n)
+		want := fuzz.Generate(seed, n)
+		require.Equal(t, want.Lines, p.Lines, "seed %d", seed)
+		v, calls := fuzz.Check(p)
+		wv, wcalls := fuzz.Check(want)
+		require.Equal(t, wv, v, "seed %d", seed)
+		require.Equal(t, wcalls, calls, "seed %d", seed)
+		if seed == 5 {
+			kept = p.Clone()
+		}
+	}
+	assert.Equal(t, fuzz.Generate(5, 85).Text(), kept.Text(), "a clone outlives the Generator's next programs")
+	v, calls := fuzz.Check(kept)
+	assert.Nil(t, v)
+	assert.NotZero(t, calls)
+}

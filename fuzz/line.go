@@ -17,6 +17,10 @@ type line struct {
 	st        *scenario.Stmt
 	args      []scenario.Arg // every statement's arguments; each statement gets a capped slice
 	firstArg  int            // the current statement's first argument in args
+	// grew is set when args ran out of room and took a new block; extra counts the room the
+	// new blocks gave.
+	grew  bool
+	extra int
 }
 
 // start begins the statement st on line no.
@@ -24,6 +28,7 @@ func (l *line) start(st *scenario.Stmt, no int) {
 	const most = 8 // no statement has more arguments
 	if cap(l.args)-len(l.args) < most {
 		l.args = make([]scenario.Arg, 0, 256) // a new block: the earlier statements keep theirs
+		l.grew, l.extra = true, l.extra+256
 	}
 	l.st, l.no, l.lineStart, l.firstArg = st, no, l.text.Len(), len(l.args)
 }

@@ -42,6 +42,7 @@ func runFuzz(args []string, stdout, stderr io.Writer) int {
 	start := time.Now()
 	lastShow := start
 	total, programs := 0, 0
+	var gen fuzz.Generator // programs that pass are not kept: each reuses the last one's memory
 	for i := uint64(0); ; i++ {
 		if *calls > 0 && total >= *calls {
 			break
@@ -50,7 +51,7 @@ func runFuzz(args []string, stdout, stderr io.Writer) int {
 			break
 		}
 		s := *seed + i
-		p := fuzz.Generate(s, *length)
+		p := gen.Generate(s, *length)
 		v, n := fuzz.Check(p)
 		total += n
 		programs++
