@@ -80,14 +80,12 @@ type analyzer struct {
 	appsOf    map[string][]string // host → app names
 	// bound holds the variables applications have bound, each with the order of its first
 	// binding, so that a message can name the application that bound a name first.
-	bound  map[boundVar]int
-	r      reader // reset for each statement
-	keep   bool   // keep the compiled statements in out (Parse only checks)
-	out    compiled
-	appIdx map[string]int    // index in out.apps
-	apiIdx map[threadRef]int // index in out.threads
-	// lastApp and lastThread are the indexes appIndex and threadIndex gave last.
-	lastApp, lastThread int
+	bound      map[boundVar]int
+	r          reader // reset for each statement
+	keep       bool   // keep the compiled statements in out
+	out        compiled
+	appNums    numbering[string]    // places in out.apps
+	threadNums numbering[threadRef] // places in out.threads
 }
 
 func newAnalyzer(s *Script, errs *errSink, keep bool) *analyzer {
@@ -95,7 +93,7 @@ func newAnalyzer(s *Script, errs *errSink, keep bool) *analyzer {
 		s: s, errs: errs,
 		hosts: map[string]*HostDecl{}, apps: map[string]*AppDecl{}, appsOf: map[string][]string{},
 		bound: map[boundVar]int{},
-		keep:  keep, appIdx: map[string]int{}, apiIdx: map[threadRef]int{},
+		keep:  keep,
 	}
 	a.r.a = a
 	if keep {
@@ -330,48 +328,42 @@ func (a *analyzer) stmt(st *Stmt) {
 }
 
 // appIndex numbers the applications in the order statements first name them.
-func (a *analyzer) appIndex(app string) int {
-	if n := len(a.out.apps); n > 0 && a.out.apps[a.lastApp] == app {
-		return a.lastApp // runs of lines by one application skip the map
-	}
-	// A script names a handful of applications: comparing with each costs less than the map.
-	i, ok := -1, false
-	if len(a.out.apps) <= 8 {
-		i = slices.Index(a.out.apps, app)
-		ok = i >= 0
-	} else {
-		i, ok = a.appIdx[app]
-	}
-	if !ok {
-		i = len(a.out.apps)
-		a.appIdx[app] = i
-		a.out.apps = append(a.out.apps, app)
-	}
-	a.lastApp = i
-	return i
-}
+func (a *analyzer) appIndex(app string) int { return a.appNums.index(&a.out.apps, app) }
 
 // threadIndex numbers the (application, thread) pairs in the order statements first name them.
 func (a *analyzer) threadIndex(app, thread string) int {
-	k := threadRef{app, thread}
-	if n := len(a.out.threads); n > 0 && a.out.threads[a.lastThread] == k {
-		return a.lastThread
+	return a.threadNums.index(&a.out.threads, threadRef{app, thread})
+}
+
+// numbering gives the keys of list their places in it, appending a key the first time.
+type numbering[K comparable] struct {
+	byKey map[K]int // list's keys by place, asked only once the list is long
+	last  int       // the place index gave last
+}
+
+func (n *numbering[K]) index(list *[]K, k K) int {
+	l := *list
+	if len(l) > 0 && l[n.last] == k {
+		return n.last // runs of lines by one caller
 	}
-	// A script names a handful of threads: comparing with each costs less than hashing a key
-	// of two strings, which a map of structs does on every look-up.
+	// A script names a handful of applications and threads: comparing with each costs less
+	// than the map, which for a key of two strings hashes both on every look-up.
 	i, ok := -1, false
-	if len(a.out.threads) <= 8 {
-		i = slices.Index(a.out.threads, k)
+	if len(l) <= 8 {
+		i = slices.Index(l, k)
 		ok = i >= 0
 	} else {
-		i, ok = a.apiIdx[k]
+		i, ok = n.byKey[k]
 	}
 	if !ok {
-		i = len(a.out.threads)
-		a.apiIdx[k] = i
-		a.out.threads = append(a.out.threads, k)
+		if n.byKey == nil {
+			n.byKey = map[K]int{}
+		}
+		i = len(l)
+		n.byKey[k] = i
+		*list = append(l, k)
 	}
-	a.lastThread = i
+	n.last = i
 	return i
 }
 
