@@ -1,12 +1,14 @@
 package scenario
 
 import (
+	stderrors "errors"
 	"fmt"
 	"net/netip"
 	"runtime"
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/wsssim/wsssim/errors"
 	"github.com/wsssim/wsssim/sim"
@@ -317,8 +319,37 @@ func (t *osThread) run(f func()) {
 	<-done
 }
 
-// Settle does nothing: on a real machine time passes by itself.
-func (w *nativeWorld) Settle() {}
+// settleLimit bounds how long settle waits for one real connection attempt: longer than a
+// refused loopback connect takes on Windows (about 2 s of SYN retries), shorter than
+// wsssim run's default --timeout.
+const settleLimit = 10 * time.Second
+
+// Settle waits, in real time, for the connection attempts in flight to finish, so that what the
+// script checks next is the attempt's outcome, as it is on the simulator. Time passes by itself
+// on a real machine, but not necessarily fast enough: a loaded machine (or Wine) can take longer
+// than the script's next call to complete even a loopback ConnectEx.
+//
+// It asks without consuming anything the script reads next: WSAGetOverlappedResult without
+// waiting for a ConnectEx, select (socket.ConnectWaiter) for a non-blocking connect. An attempt
+// that does not finish within settleLimit is left as it is, for the script's checks to report.
+func (w *nativeWorld) Settle() {
+	c := w.api
+	deadline := time.Now().Add(settleLimit)
+	for _, a := range c.inFlight {
+		if a.ov != nil {
+			for {
+				_, err := c.API.WSAGetOverlappedResult(a.s, a.ov, false)
+				if !stderrors.Is(err, errors.WSA_IO_INCOMPLETE) || !time.Now().Before(deadline) {
+					break
+				}
+				time.Sleep(time.Millisecond)
+			}
+		} else if waiter, ok := c.API.(socket.ConnectWaiter); ok {
+			_, _ = waiter.WaitConnect(a.s, max(time.Until(deadline), 0))
+		}
+	}
+	c.inFlight = c.inFlight[:0]
+}
 
 // Close closes the sockets the script left open, then balances its WSAStartup calls, and ends
 // the script's OS threads.
@@ -337,6 +368,7 @@ func (w *nativeWorld) Close() {
 		_ = c.API.WSACleanup()
 	}
 	c.open = map[socket.Handle]bool{}
+	c.inFlight = nil
 }
 
 // countingAPI passes calls through while recording what Close must undo: the initialisation
@@ -349,6 +381,42 @@ type countingAPI struct {
 	open         map[socket.Handle]bool
 	order        []socket.Handle
 	closedEvents map[socket.EventHandle]bool
+	inFlight     []connectAttempt // what the next settle waits for
+}
+
+// connectAttempt is a connection attempt the script started and has not seen finish: a
+// ConnectEx that returned WSA_IO_PENDING (ov is its OVERLAPPED), or a non-blocking connect that
+// returned WSAEWOULDBLOCK (ov is nil).
+type connectAttempt struct {
+	s  socket.Handle
+	ov *socket.Overlapped
+}
+
+// started records an attempt that is now in flight.
+func (c *countingAPI) started(s socket.Handle, ov *socket.Overlapped, err error) error {
+	if (ov == nil && stderrors.Is(err, errors.WSAEWOULDBLOCK)) || (ov != nil && stderrors.Is(err, errors.WSA_IO_PENDING)) {
+		c.inFlight = append(c.inFlight, connectAttempt{s: s, ov: ov})
+	}
+	return err
+}
+
+// Connect records a non-blocking connect in flight.
+func (c *countingAPI) Connect(s socket.Handle, name []byte, n int32) error {
+	return c.started(s, nil, c.API.Connect(s, name, n))
+}
+
+// WSAConnect records a non-blocking connect in flight.
+func (c *countingAPI) WSAConnect(s socket.Handle, name []byte, n int32) error {
+	return c.started(s, nil, c.API.WSAConnect(s, name, n))
+}
+
+// ConnectEx records a ConnectEx in flight.
+func (c *countingAPI) ConnectEx(s socket.Handle, name []byte, n int32, ov *socket.Overlapped) error {
+	err := c.API.ConnectEx(s, name, n, ov)
+	if ov == nil {
+		return err // no OVERLAPPED: ConnectEx fails at once, nothing is in flight
+	}
+	return c.started(s, ov, err)
 }
 
 func (c *countingAPI) handles() []socket.Handle {
@@ -387,6 +455,7 @@ func (c *countingAPI) WSACleanup() error {
 		c.inits--
 		if c.inits == 0 {
 			c.open = map[socket.Handle]bool{} // the last WSACleanup closed them
+			c.inFlight = nil
 		}
 	}
 	return err
@@ -412,6 +481,7 @@ func (c *countingAPI) Closesocket(s socket.Handle) error {
 	err := c.API.Closesocket(s)
 	if err == nil {
 		delete(c.open, s)
+		c.inFlight = slices.DeleteFunc(c.inFlight, func(a connectAttempt) bool { return a.s == s })
 	}
 	return err
 }

@@ -1,8 +1,10 @@
 package scenario
 
 import (
+	"fmt"
 	"net/netip"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -153,4 +155,67 @@ WSACloseEvent f
 	assert.NotEqual(t, stale, e)
 	assert.Equal(t, []socket.EventHandle{e, stale, stale, stale, f, stale, f, f, f}, rec.seen,
 		"after WSACloseEvent e, every call naming e reaches the API as NeverIssuedHandle")
+}
+
+// slowMachine is a simulated host standing in for a real one on which connection attempts take
+// a while: they finish only after settle has asked about them, as if time had passed meanwhile.
+type slowMachine struct {
+	socket.API
+	net          *sim.Network
+	polls, waits int
+	waited       []socket.Handle
+}
+
+func (m *slowMachine) WSAGetOverlappedResult(s socket.Handle, ov *socket.Overlapped, wait bool) (uint32, error) {
+	if !wait {
+		m.polls++
+		if m.polls == 3 {
+			m.net.Settle()
+		}
+	}
+	return m.API.WSAGetOverlappedResult(s, ov, wait)
+}
+
+func (m *slowMachine) WaitConnect(s socket.Handle, _ time.Duration) (bool, error) {
+	m.waits++
+	m.waited = append(m.waited, s)
+	m.net.Settle()
+	return true, nil
+}
+
+// On a real machine settle must wait for the attempts in flight, or a slow ConnectEx is still
+// incomplete when the script checks it (seen under Wine in CI): it polls each ConnectEx's
+// OVERLAPPED and selects on each non-blocking connect, forgetting sockets the script closed.
+func TestNativeSettleWaitsForAttemptsInFlight(t *testing.T) {
+	n := sim.NewNetwork()
+	h := n.MustAddHost("machine", "10.1.1.1")
+	require.NoError(t, h.App().Main().WSACleanup())
+	m := &slowMachine{API: socket.Simulated(h.App().Main()), net: n}
+	s := mustParse(t, "slow.wss", `l = socket AF_INET SOCK_STREAM 0
+bind l 127.0.0.1:27015
+listen l 5
+e = socket AF_INET SOCK_STREAM 0
+bind e 0.0.0.0:0
+ConnectEx e 127.0.0.1:27015          => WSA_IO_PENDING
+WSAGetOverlappedResult e             => WSA_IO_INCOMPLETE
+c = socket AF_INET SOCK_STREAM 0
+ioctlsocket c FIONBIO 1
+connect c 127.0.0.1:27015            => WSAEWOULDBLOCK
+gone = socket AF_INET SOCK_STREAM 0
+ioctlsocket gone FIONBIO 1
+connect gone 127.0.0.1:27015         => WSAEWOULDBLOCK
+closesocket gone
+settle
+WSAGetOverlappedResult e             => ok bytes=0
+getpeername c                        => ok addr=127.0.0.1:27015
+settle
+`)
+	r := Run(s, NativeBackend(m), Options{})
+	require.NoError(t, r.Err)
+	assert.Empty(t, failureMessages(r))
+	assert.Equal(t, 4, m.polls, "the script's two checks, and settle's two polls until the ConnectEx finished")
+	require.Equal(t, 1, m.waits, "one select, for c: gone was closed, and the second settle had nothing in flight")
+	c, _ := r.Steps[7].Values.Get("handle")
+	require.NotEmpty(t, c)
+	assert.Equal(t, c, fmt.Sprint(m.waited[0]))
 }

@@ -15,6 +15,8 @@
 package socket
 
 import (
+	"time"
+
 	"github.com/wsssim/wsssim/sim"
 )
 
@@ -90,6 +92,15 @@ type API interface {
 	// native back end keep the goroutine on one OS thread (runtime.LockOSThread) from the call
 	// to the wait; on the simulated one use one sim.Thread's API for both.
 	SleepEx(ms uint32, alertable bool) (uint32, error)
+}
+
+// ConnectWaiter is implemented by an API whose connection attempts finish in real time: the
+// native one. (The simulator's finish when its network settles, sim.Network.Settle.)
+type ConnectWaiter interface {
+	// WaitConnect waits until the non-blocking connect in flight on s has succeeded or failed,
+	// or timeout has passed, and reports whether it finished. It asks as select does (writable
+	// or exception), so it consumes nothing the socket's owner reads next, such as SO_ERROR.
+	WaitConnect(s Handle, timeout time.Duration) (finished bool, err error)
 }
 
 // EventHandle is a WSAEVENT.

@@ -6,6 +6,7 @@ import (
 	stderrors "errors"
 	"sync"
 	"syscall"
+	"time"
 	"unsafe"
 
 	"golang.org/x/sys/windows"
@@ -162,6 +163,20 @@ func (native) WSAGetOverlappedResult(s Handle, ov *Overlapped, wait bool) (uint3
 	}
 	err := wsaGetOverlappedResult(windows.Handle(s), o, &n, wait, &flags)
 	return n, toErrno(err)
+}
+
+// WaitConnect asks select whether s is writable (connected) or has an exception (the attempt
+// failed), as a program waiting on a non-blocking connect does.
+func (native) WaitConnect(s Handle, timeout time.Duration) (bool, error) {
+	w := fdSet{count: 1}
+	w.fds[0] = windows.Handle(s)
+	x := w
+	tv := windows.Timeval{Sec: int32(timeout / time.Second), Usec: int32(timeout % time.Second / time.Microsecond)}
+	n, err := selectSockets(0, nil, &w, &x, &tv)
+	if err != nil {
+		return false, toErrno(err)
+	}
+	return n > 0, nil
 }
 
 func (native) Accept(s Handle, b []byte, n *int32) (Handle, error) {

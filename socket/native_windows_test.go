@@ -3,9 +3,16 @@
 package socket_test
 
 import (
+	"encoding/binary"
 	"os"
 	"testing"
+	"time"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/wsssim/wsssim/errors"
+	"github.com/wsssim/wsssim/sockaddr"
 	"github.com/wsssim/wsssim/socket"
 	"github.com/wsssim/wsssim/socket/sockettest"
 )
@@ -44,4 +51,44 @@ func TestNativeConformance(t *testing.T) {
 		opts.Known = wineDifferences
 	}
 	sockettest.TestAPI(t, api, opts)
+}
+
+// WaitConnect is what the native scenario back end's settle waits with: it must report a
+// connect that succeeded and one that was refused, and leave SO_ERROR for the program to read.
+func TestNativeWaitConnect(t *testing.T) {
+	api := socket.Native()
+	var d socket.WSAData
+	require.NoError(t, api.WSAStartup(0x0202, &d))
+	defer api.WSACleanup()
+	waiter, ok := api.(socket.ConnectWaiter)
+	require.True(t, ok, "the native API waits for connects")
+
+	l, err := api.Socket(socket.AF_INET, socket.SOCK_STREAM, 0)
+	require.NoError(t, err)
+	defer api.Closesocket(l)
+	require.NoError(t, api.Bind(l, sockaddr.Inet4(127, 0, 0, 1, 0).Encode(), 16))
+	require.NoError(t, api.Listen(l, 5))
+	name := make([]byte, 16)
+	n := int32(len(name))
+	require.NoError(t, api.Getsockname(l, name, &n))
+	listening, _ := sockaddr.Decode(name[:n])
+	free := sockaddr.Inet4(127, 0, 0, 1, 9) // discard: nothing listens on it here
+
+	for _, c := range []struct {
+		to      sockaddr.Addr
+		soError uint32
+	}{{listening, 0}, {free, uint32(errors.WSAECONNREFUSED)}} {
+		s, err := api.Socket(socket.AF_INET, socket.SOCK_STREAM, 0)
+		require.NoError(t, err)
+		require.NoError(t, api.Ioctlsocket(s, socket.FIONBIO, 1))
+		require.ErrorIs(t, api.Connect(s, c.to.Encode(), 16), errors.WSAEWOULDBLOCK)
+		finished, err := waiter.WaitConnect(s, 10*time.Second)
+		require.NoError(t, err)
+		assert.True(t, finished, "connect to %v finished", c.to)
+		v := make([]byte, 4)
+		vn := int32(4)
+		require.NoError(t, api.Getsockopt(s, socket.SOL_SOCKET, socket.SO_ERROR, v, &vn))
+		assert.Equal(t, c.soError, binary.LittleEndian.Uint32(v), "SO_ERROR after connecting to %v, unconsumed", c.to)
+		require.NoError(t, api.Closesocket(s))
+	}
 }

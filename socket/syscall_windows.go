@@ -43,6 +43,13 @@ import "golang.org/x/sys/windows"
 //sys	wsaCloseEvent(h windows.Handle) (err error) = ws2_32.WSACloseEvent
 //sys	wsaWaitForMultipleEvents(count uint32, events *windows.Handle, waitAll bool, timeout uint32, alertable bool) (ret uint32, err error) [failretval==0xffffffff] = ws2_32.WSAWaitForMultipleEvents
 //sys	sleepEx(ms uint32, alertable bool) (ret uint32) = kernel32.SleepEx
+//sys	selectSockets(nfds int32, readfds *fdSet, writefds *fdSet, exceptfds *fdSet, timeout *windows.Timeval) (n int32, err error) [failretval==-1] = ws2_32.select
+
+// fdSet is Winsock's fd_set: a count, then FD_SETSIZE (64) SOCKETs, not a bitmap as on Unix.
+type fdSet struct {
+	count uint32
+	fds   [64]windows.Handle
+}
 
 // socketError is SOCKET_ERROR as the generated code compares a return value: the C int -1
 // arrives zero-extended in a register, so only its low 32 bits are set.

@@ -72,6 +72,7 @@ var (
 	procgetsockopt                    = modws2_32.NewProc("getsockopt")
 	procioctlsocket                   = modws2_32.NewProc("ioctlsocket")
 	proclisten                        = modws2_32.NewProc("listen")
+	procselect                        = modws2_32.NewProc("select")
 	procsendto                        = modws2_32.NewProc("sendto")
 	procsetsockopt                    = modws2_32.NewProc("setsockopt")
 	procshutdown                      = modws2_32.NewProc("shutdown")
@@ -323,6 +324,15 @@ func ioctlsocket(s windows.Handle, cmd uint32, arg *uint32) (err error) {
 func listen(s windows.Handle, backlog int32) (err error) {
 	r1, _, e1 := syscall.SyscallN(proclisten.Addr(), uintptr(s), uintptr(backlog))
 	if r1 == socketError {
+		err = errnoErr(e1)
+	}
+	return
+}
+
+func selectSockets(nfds int32, readfds *fdSet, writefds *fdSet, exceptfds *fdSet, timeout *windows.Timeval) (n int32, err error) {
+	r0, _, e1 := syscall.SyscallN(procselect.Addr(), uintptr(nfds), uintptr(unsafe.Pointer(readfds)), uintptr(unsafe.Pointer(writefds)), uintptr(unsafe.Pointer(exceptfds)), uintptr(unsafe.Pointer(timeout)))
+	n = int32(r0)
+	if n == -1 {
 		err = errnoErr(e1)
 	}
 	return
