@@ -324,6 +324,10 @@ func (t *osThread) run(f func()) {
 // wsssim run's default --timeout.
 const settleLimit = 10 * time.Second
 
+// reusesHandleValues marks the native world: a handle the script closed must not be passed
+// again (see runner.forgetClosed).
+func (w *nativeWorld) reusesHandleValues() {}
+
 // Settle waits, in real time, for the connection attempts in flight to finish, so that what the
 // script checks next is the attempt's outcome, as it is on the simulator. Time passes by itself
 // on a real machine, but not necessarily fast enough: a loaded machine (or Wine) can take longer
@@ -371,17 +375,14 @@ func (w *nativeWorld) Close() {
 	c.inFlight = nil
 }
 
-// countingAPI passes calls through while recording what Close must undo: the initialisation
-// count and the sockets still open. It also keeps the events the script closed: a script that
-// goes on using one (to see WSA_INVALID_HANDLE) reaches Windows with socket.NeverIssuedHandle
-// instead, since the closed value may by then name a handle the Go runtime opened.
+// countingAPI passes calls through while recording what Close must undo (the initialisation
+// count and the sockets still open) and what settle must wait for.
 type countingAPI struct {
 	socket.API
-	inits        int
-	open         map[socket.Handle]bool
-	order        []socket.Handle
-	closedEvents map[socket.EventHandle]bool
-	inFlight     []connectAttempt // what the next settle waits for
+	inits    int
+	open     map[socket.Handle]bool
+	order    []socket.Handle
+	inFlight []connectAttempt // what the next settle waits for
 }
 
 // connectAttempt is a connection attempt the script started and has not seen finish: a
@@ -484,53 +485,4 @@ func (c *countingAPI) Closesocket(s socket.Handle) error {
 		c.inFlight = slices.DeleteFunc(c.inFlight, func(a connectAttempt) bool { return a.s == s })
 	}
 	return err
-}
-
-// live is ev, or socket.NeverIssuedHandle when the script closed ev.
-func (c *countingAPI) live(ev socket.EventHandle) socket.EventHandle {
-	if c.closedEvents[ev] {
-		return socket.NeverIssuedHandle
-	}
-	return ev
-}
-
-// WSACreateEvent takes a reissued value off the closed list: it is the script's again.
-func (c *countingAPI) WSACreateEvent() (socket.EventHandle, error) {
-	ev, err := c.API.WSACreateEvent()
-	if err == nil {
-		delete(c.closedEvents, ev)
-	}
-	return ev, err
-}
-
-// WSASetEvent never reaches a handle the script closed.
-func (c *countingAPI) WSASetEvent(ev socket.EventHandle) error { return c.API.WSASetEvent(c.live(ev)) }
-
-// WSAResetEvent never reaches a handle the script closed.
-func (c *countingAPI) WSAResetEvent(ev socket.EventHandle) error {
-	return c.API.WSAResetEvent(c.live(ev))
-}
-
-// WSACloseEvent records the closed event, and never closes a handle twice.
-func (c *countingAPI) WSACloseEvent(ev socket.EventHandle) error {
-	live := c.live(ev)
-	err := c.API.WSACloseEvent(live)
-	if err == nil && live == ev && ev != socket.WSA_INVALID_EVENT {
-		if c.closedEvents == nil {
-			c.closedEvents = map[socket.EventHandle]bool{}
-		}
-		c.closedEvents[ev] = true
-	}
-	return err
-}
-
-// WSAWaitForMultipleEvents never waits on a handle the script closed.
-func (c *countingAPI) WSAWaitForMultipleEvents(events []socket.EventHandle, all bool, ms uint32, alertable bool) (uint32, error) {
-	if len(c.closedEvents) > 0 {
-		events = slices.Clone(events)
-		for i, ev := range events {
-			events[i] = c.live(ev)
-		}
-	}
-	return c.API.WSAWaitForMultipleEvents(events, all, ms, alertable)
 }

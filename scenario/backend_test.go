@@ -100,28 +100,35 @@ func TestSkipErrorMessage(t *testing.T) {
 	assert.Equal(t, "skipped: why", (&SkipError{Reason: "why"}).Error())
 }
 
-// eventRecorder is a socket.API that notes every event handle the calls on events receive.
-type eventRecorder struct {
+// handleRecorder is a socket.API that notes every event handle the calls on events receive,
+// and every socket closesocket receives.
+type handleRecorder struct {
 	socket.API
-	seen []socket.EventHandle
+	seen    []socket.EventHandle
+	sockets []socket.Handle
 }
 
-func (r *eventRecorder) WSASetEvent(ev socket.EventHandle) error {
+func (r *handleRecorder) Closesocket(s socket.Handle) error {
+	r.sockets = append(r.sockets, s)
+	return r.API.Closesocket(s)
+}
+
+func (r *handleRecorder) WSASetEvent(ev socket.EventHandle) error {
 	r.seen = append(r.seen, ev)
 	return r.API.WSASetEvent(ev)
 }
 
-func (r *eventRecorder) WSAResetEvent(ev socket.EventHandle) error {
+func (r *handleRecorder) WSAResetEvent(ev socket.EventHandle) error {
 	r.seen = append(r.seen, ev)
 	return r.API.WSAResetEvent(ev)
 }
 
-func (r *eventRecorder) WSACloseEvent(ev socket.EventHandle) error {
+func (r *handleRecorder) WSACloseEvent(ev socket.EventHandle) error {
 	r.seen = append(r.seen, ev)
 	return r.API.WSACloseEvent(ev)
 }
 
-func (r *eventRecorder) WSAWaitForMultipleEvents(evs []socket.EventHandle, all bool, ms uint32, alertable bool) (uint32, error) {
+func (r *handleRecorder) WSAWaitForMultipleEvents(evs []socket.EventHandle, all bool, ms uint32, alertable bool) (uint32, error) {
 	r.seen = append(r.seen, evs...)
 	return r.API.WSAWaitForMultipleEvents(evs, all, ms, alertable)
 }
@@ -131,7 +138,7 @@ func (r *eventRecorder) WSAWaitForMultipleEvents(evs []socket.EventHandle, all b
 // event reach the API as socket.NeverIssuedHandle, and still get WSA_INVALID_HANDLE.
 func TestNativeBackendNeverReusesClosedEvents(t *testing.T) {
 	api, _ := socket.SimulatedHost("n")
-	rec := &eventRecorder{API: api}
+	rec := &handleRecorder{API: api}
 	s := mustParse(t, "closed-events.wss", `
 e = WSACreateEvent
 f = WSACreateEvent
@@ -155,6 +162,68 @@ WSACloseEvent f
 	assert.NotEqual(t, stale, e)
 	assert.Equal(t, []socket.EventHandle{e, stale, stale, stale, f, stale, f, f, f}, rec.seen,
 		"after WSACloseEvent e, every call naming e reaches the API as NeverIssuedHandle")
+}
+
+// Windows (and Wine, which hands out the lowest free slot) may give a closed socket's value to
+// the next socket: `closesocket s` after `t = socket` would close t. The native back end passes
+// NeverIssuedHandle for a variable the script closed, so the stale s stays stale, as in the
+// simulator, which never reuses a value and so is handed the old one.
+func TestNativeBackendNeverReusesClosedSockets(t *testing.T) {
+	src := `s = socket AF_INET SOCK_STREAM 0
+closesocket s
+t = socket AF_INET SOCK_STREAM 0
+closesocket s                               => WSAENOTSOCK
+listen s 1                                  => WSAENOTSOCK
+closesocket t
+`
+	api, _ := socket.SimulatedHost("n")
+	rec := &handleRecorder{API: api}
+	r := Run(mustParse(t, "stale.wss", src), NativeBackend(rec), Options{})
+	require.NoError(t, r.Err)
+	assert.Empty(t, failureMessages(r))
+	sock, _ := r.Steps[0].Values.Get("handle")
+	tsock, _ := r.Steps[2].Values.Get("handle")
+	stale := socket.Handle(socket.NeverIssuedHandle)
+	assert.Equal(t, []string{sock, stale.String(), tsock}, handleStrings(rec.sockets))
+
+	rec.sockets = nil
+	r = Run(mustParse(t, "stale.wss", src), socketRecordingSim{rec}, Options{})
+	assert.Empty(t, failureMessages(r))
+	sock, _ = r.Steps[0].Values.Get("handle")
+	tsock, _ = r.Steps[2].Values.Get("handle")
+	assert.Equal(t, []string{sock, sock, tsock}, handleStrings(rec.sockets), "the simulator is handed the old value")
+}
+
+// socketRecordingSim is the simulator, its API seen through a handleRecorder.
+type socketRecordingSim struct{ rec *handleRecorder }
+
+func (socketRecordingSim) Name() string { return "sim" }
+
+func (b socketRecordingSim) Open(s *Script) (World, error) {
+	w, err := NewSimWorld(s)
+	if err != nil {
+		return nil, err
+	}
+	return socketRecordingWorld{w, b.rec}, nil
+}
+
+type socketRecordingWorld struct {
+	*SimWorld
+	rec *handleRecorder
+}
+
+func (w socketRecordingWorld) API(who, thread string) (socket.API, error) {
+	api, err := w.SimWorld.API(who, thread)
+	w.rec.API = api
+	return w.rec, err
+}
+
+func handleStrings(hs []socket.Handle) []string {
+	out := make([]string, len(hs))
+	for i, h := range hs {
+		out[i] = h.String()
+	}
+	return out
 }
 
 // slowMachine is a simulated host standing in for a real one on which connection attempts take

@@ -40,6 +40,16 @@ type execCtx struct {
 	// ran lists the completion routines that ran during the line's call, in order: the routines
 	// append themselves (see routine), and the waits report it as ran=.
 	ran []string
+	// forgetClosed is set on worlds that reuse handle values (handleValueReuser).
+	forgetClosed bool
+}
+
+// closed notes that the handle h names has been closed: on a world that reuses handle values,
+// the variable now names socket.NeverIssuedHandle.
+func (x *execCtx) closed(h handleRef) {
+	if x.forgetClosed && h.name != "" {
+		x.env.vars[h.name] = socket.NeverIssuedHandle
+	}
 }
 
 // buf returns n zeroed bytes (never nil, which would pass NULL) for an argument or result of
@@ -113,6 +123,7 @@ func init() {
 				err := x.api.Closesocket(h)
 				if err == nil {
 					delete(x.env.sockOvs, h) // the handle names nothing now; a long run must not keep them all
+					x.closed(s)
 				}
 				return outcome{err: err}
 			}

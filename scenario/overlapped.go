@@ -57,7 +57,9 @@ func compileEventCall(r *reader) action {
 		case "WSAResetEvent":
 			err = x.api.WSAResetEvent(ev)
 		default:
-			err = x.api.WSACloseEvent(ev)
+			if err = x.api.WSACloseEvent(ev); err == nil {
+				x.closed(e)
+			}
 		}
 		return outcome{err: err}
 	}

@@ -184,6 +184,7 @@ func Run(s *Script, b Backend, opts Options) *Result {
 	defer w.Close()
 	r := &runner{world: w, envs: make([]*appEnv, len(prog.apps)), apis: make([]socket.API, len(prog.threads))}
 	r.threads, _ = w.(threadRunner)
+	_, r.x.forgetClosed = w.(handleValueReuser)
 	if !opts.FailedStepsOnly {
 		res.Steps = make([]Step, 0, len(prog.ops))
 	}
@@ -230,6 +231,16 @@ type runner struct {
 type threadRunner interface {
 	// RunOn runs f on the named thread ("" is the main thread) and returns when it has.
 	RunOn(thread string, f func())
+}
+
+// handleValueReuser is a World whose handle values come back: a real Winsock, where Windows
+// gives a closed handle's value to the next handle any thread of the process opens (the
+// closesocket page warns of it; Wine hands out the lowest free slot). There a variable the
+// script closed is rebound to socket.NeverIssuedHandle, so that using it again reaches no
+// handle, as it does in the simulator, which never reuses a value, instead of the socket or
+// event that got the value next (the script's own, or one the Go runtime opened).
+type handleValueReuser interface {
+	reusesHandleValues()
 }
 
 // runOnThread runs the statement on its thread of a world whose threads are real. It is a
