@@ -324,9 +324,8 @@ func (t *osThread) run(f func()) {
 // wsssim run's default --timeout.
 const settleLimit = 10 * time.Second
 
-// reusesHandleValues marks the native world: a handle the script closed must not be passed
-// again (see runner.forgetClosed).
-func (w *nativeWorld) reusesHandleValues() {}
+// socketsClosed makes the native world a handleValueReuser: its handle values come back.
+func (w *nativeWorld) socketsClosed() bool { return w.api.inits == 0 }
 
 // Settle waits, in real time, for the connection attempts in flight to finish, so that what the
 // script checks next is the attempt's outcome, as it is on the simulator. Time passes by itself

@@ -175,23 +175,40 @@ t = socket AF_INET SOCK_STREAM 0
 closesocket s                               => WSAENOTSOCK
 listen s 1                                  => WSAENOTSOCK
 closesocket t
+u = socket AF_INET SOCK_STREAM 0
+e = WSACreateEvent
+WSACleanup
+WSAStartup
+v = socket AF_INET SOCK_STREAM 0
+closesocket u                               => WSAENOTSOCK
+closesocket v
+WSACloseEvent e
 `
+	handles := func(r *Result, steps ...int) []string {
+		var out []string
+		for _, i := range steps {
+			h, _ := r.Steps[i].Values.Get("handle")
+			require.NotEmpty(t, h)
+			out = append(out, h)
+		}
+		return out
+	}
 	api, _ := socket.SimulatedHost("n")
+	require.NoError(t, api.WSACleanup(), "the back end's own WSAStartup is then the only one, as in a fresh process")
 	rec := &handleRecorder{API: api}
 	r := Run(mustParse(t, "stale.wss", src), NativeBackend(rec), Options{})
 	require.NoError(t, r.Err)
-	assert.Empty(t, failureMessages(r))
-	sock, _ := r.Steps[0].Values.Get("handle")
-	tsock, _ := r.Steps[2].Values.Get("handle")
-	stale := socket.Handle(socket.NeverIssuedHandle)
-	assert.Equal(t, []string{sock, stale.String(), tsock}, handleStrings(rec.sockets))
+	assert.Empty(t, failureMessages(r), "events outlive WSACleanup: e is still open")
+	h := handles(r, 0, 2, 10)
+	stale := socket.Handle(socket.NeverIssuedHandle).String()
+	assert.Equal(t, []string{h[0], stale, h[1], stale, h[2]}, handleStrings(rec.sockets),
+		"closesocket, and for sockets the last WSACleanup, leave the variable stale")
 
 	rec.sockets = nil
 	r = Run(mustParse(t, "stale.wss", src), socketRecordingSim{rec}, Options{})
 	assert.Empty(t, failureMessages(r))
-	sock, _ = r.Steps[0].Values.Get("handle")
-	tsock, _ = r.Steps[2].Values.Get("handle")
-	assert.Equal(t, []string{sock, sock, tsock}, handleStrings(rec.sockets), "the simulator is handed the old value")
+	h = handles(r, 0, 2, 6, 10)
+	assert.Equal(t, []string{h[0], h[0], h[1], h[2], h[3]}, handleStrings(rec.sockets), "the simulator is handed the old values")
 }
 
 // socketRecordingSim is the simulator, its API seen through a handleRecorder.

@@ -73,6 +73,9 @@ type appEnv struct {
 	ovs      map[string]*socket.Overlapped
 	sockOvs  map[socket.Handle]*socket.Overlapped
 	routines map[string]socket.CompletionRoutine
+	// socketVars are the variables naming sockets, kept only on worlds that reuse handle
+	// values, where the last WSACleanup makes them all stale (see forgetSockets).
+	socketVars map[string]bool
 	// the token handles the application's last successful WSAQuerySocketSecurity returned,
 	// for CloseHandle machinetoken / apptoken
 	machineToken, appToken uint64
@@ -82,6 +85,27 @@ type appEnv struct {
 // ovRef.resolve): most scripts never pass one.
 func newAppEnv() *appEnv {
 	return &appEnv{vars: map[string]socket.Handle{}}
+}
+
+// noteSocketVar records whether the variable just bound names a socket (or an event).
+func (env *appEnv) noteSocketVar(name string, isSocket bool) {
+	if !isSocket {
+		delete(env.socketVars, name)
+		return
+	}
+	if env.socketVars == nil {
+		env.socketVars = map[string]bool{}
+	}
+	env.socketVars[name] = true
+}
+
+// forgetSockets rebinds every socket variable to socket.NeverIssuedHandle: the last
+// WSACleanup closed them all, as closesocket would have (the WSACleanup page).
+func (env *appEnv) forgetSockets() {
+	for name := range env.socketVars {
+		env.vars[name] = socket.NeverIssuedHandle
+	}
+	clear(env.socketVars)
 }
 
 // ipsecKeys make WSASetSocketSecurity's buffer a SOCKET_SECURITY_SETTINGS_IPSEC.
@@ -98,7 +122,15 @@ func init() {
 	callList = []*callSpec{
 		{name: "WSAStartup", synopsis: "WSAStartup [VERSION] [data=NULL]", keys: []string{"data"}, checks: []string{"version"}, compile: compileStartup},
 		{name: "WSACleanup", synopsis: "WSACleanup", compile: func(r *reader) action {
-			return func(x *execCtx) outcome { return outcome{err: x.api.WSACleanup()} }
+			return func(x *execCtx) outcome {
+				err := x.api.WSACleanup()
+				if err == nil && x.forgetClosed {
+					if w, ok := x.world.(handleValueReuser); ok && w.socketsClosed() {
+						x.env.forgetSockets()
+					}
+				}
+				return outcome{err: err}
+			}
 		}},
 		{name: "socket", synopsis: "socket AF TYPE PROTO", handle: true, compile: compileSocket},
 		{name: "WSASocket", synopsis: "WSASocket AF TYPE PROTO [FLAGS]", handle: true, compile: compileSocket},

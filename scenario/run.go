@@ -236,11 +236,13 @@ type threadRunner interface {
 // handleValueReuser is a World whose handle values come back: a real Winsock, where Windows
 // gives a closed handle's value to the next handle any thread of the process opens (the
 // closesocket page warns of it; Wine hands out the lowest free slot). There a variable the
-// script closed is rebound to socket.NeverIssuedHandle, so that using it again reaches no
+// script closed (closesocket, WSACloseEvent, or for sockets the last WSACleanup) is rebound to
+// socket.NeverIssuedHandle, so that using it again reaches no
 // handle, as it does in the simulator, which never reuses a value, instead of the socket or
 // event that got the value next (the script's own, or one the Go runtime opened).
 type handleValueReuser interface {
-	reusesHandleValues()
+	// socketsClosed reports whether the process's last WSACleanup has closed every socket.
+	socketsClosed() bool
 }
 
 // runOnThread runs the statement on its thread of a world whose threads are real. It is a
@@ -305,6 +307,9 @@ func (r *runner) step(o *op) Step {
 		step.set("handle", out.handle.String())
 		if o.st.Var != "" {
 			env.vars[o.st.Var] = out.handle
+			if x.forgetClosed {
+				env.noteSocketVar(o.st.Var, o.spec.name != "WSACreateEvent")
+			}
 		}
 	}
 	if out.err != nil {
