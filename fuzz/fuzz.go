@@ -446,6 +446,7 @@ type Violation struct {
 	Detail    string
 }
 
+// Error says which invariant broke, the statement that broke it (if any), and how.
 func (v *Violation) Error() string {
 	if v.Stmt == "" {
 		return fmt.Sprintf("invariant %s broken: %s", v.Invariant, v.Detail)
